@@ -1,0 +1,212 @@
+"""Reporting periods: DfE census academic years and terms (Easter by the Gregorian computus), half-terms
+found in the snapshot's own school calendar, and custom ranges.
+
+A period is a closed date range [start, end]. Its ``key`` is what the URL carries: ``2025-26`` (academic year),
+``2025-26-autumn`` (term), ``2025-26-autumn-1`` (half-term) or ``2025-09-01..2025-12-19`` (custom).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final, Literal
+
+PeriodKind = Literal["year", "term", "half-term", "custom"]
+TERMS: Final = ("autumn", "spring", "summer")
+_YEAR_KEY = re.compile(r"^(\d{4})-(\d{2})(?:-(autumn|spring|summer)(?:-([12]))?)?$")
+_CUSTOM_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+# A gap of at least this many weekdays with no sessions inside a term is taken as its half-term holiday.
+HALF_TERM_MIN_GAP_WEEKDAYS: Final = 4
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A closed date range with a label for people and a key for URLs."""
+
+    start: date
+    end: date
+    kind: PeriodKind = "custom"
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"a period cannot end ({self.end}) before it starts ({self.start})")
+
+    @property
+    def key(self) -> str:
+        """The URL form of the period."""
+        if self.kind == "custom":
+            return f"{self.start.isoformat()}..{self.end.isoformat()}"
+        year = academic_year_start(self.start)
+        base = f"{year}-{(year + 1) % 100:02d}"
+        if self.kind == "year":
+            return base
+        term = term_of(self.start)
+        if self.kind == "term":
+            return f"{base}-{term}"
+        return f"{base}-{term}-{1 if self.start == term_period(year, term).start else 2}"
+
+    @property
+    def days(self) -> int:
+        """Length in days, both ends included."""
+        return (self.end - self.start).days + 1
+
+    def contains(self, day: date) -> bool:
+        """True when ``day`` lies within the period (ends included)."""
+        return self.start <= day <= self.end
+
+    def describe(self) -> str:
+        """Label plus exact dates, e.g. ``Autumn term 2025/26 (1 Aug 2025 – 31 Dec 2025)``."""
+        return f"{self.label or 'Custom range'} ({format_date(self.start)} – {format_date(self.end)})"
+
+
+def format_date(day: date) -> str:
+    """A date the way a board paper writes it: ``1 Aug 2025``."""
+    return f"{day.day} {day.strftime('%b %Y')}"
+
+
+def easter_sunday(year: int) -> date:
+    """Easter Sunday of ``year`` by the Gregorian computus (anonymous Gregorian algorithm)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def academic_year_start(day: date) -> int:
+    """The calendar year in which the academic year holding ``day`` began (1 August)."""
+    return day.year if day.month >= 8 else day.year - 1
+
+
+def year_label(start_year: int) -> str:
+    """``2025/26`` for the academic year starting 1 August 2025."""
+    return f"{start_year}/{(start_year + 1) % 100:02d}"
+
+
+def academic_year(start_year: int) -> Period:
+    """The academic year 1 August ``start_year`` – 31 July the next year."""
+    return Period(date(start_year, 8, 1), date(start_year + 1, 7, 31), "year", f"Academic year {year_label(start_year)}")
+
+
+def term_period(start_year: int, term: str) -> Period:
+    """A DfE census term of the academic year starting in ``start_year``."""
+    easter = easter_sunday(start_year + 1)
+    label = f"{term.capitalize()} term {year_label(start_year)}"
+    if term == "autumn":
+        return Period(date(start_year, 8, 1), date(start_year, 12, 31), "term", label)
+    if term == "spring":
+        return Period(date(start_year + 1, 1, 1), easter, "term", label)
+    if term == "summer":
+        return Period(easter + timedelta(days=1), date(start_year + 1, 7, 31), "term", label)
+    raise ValueError(f"unknown term {term!r}; expected one of {', '.join(TERMS)}")
+
+
+def term_of(day: date) -> str:
+    """Which census term ``day`` falls in."""
+    year = academic_year_start(day)
+    for term in TERMS:
+        if term_period(year, term).contains(day):
+            return term
+    raise AssertionError("terms cover the whole academic year")  # pragma: no cover
+
+
+def terms_of_year(start_year: int) -> list[Period]:
+    """The three census terms of an academic year, in order."""
+    return [term_period(start_year, term) for term in TERMS]
+
+
+def half_terms(term: Period, school_days: Sequence[date]) -> list[Period]:
+    """Split a term at its half-term holiday as seen in the data, or return [] when the data shows none.
+
+    The holiday is the longest run of at least ``HALF_TERM_MIN_GAP_WEEKDAYS`` weekdays without a single
+    recorded session, strictly between the term's first and last school days. The first half-term runs from
+    the term's start to the day before the holiday's first missing weekday, the second from that weekday to the
+    term's end, so the two halves cover the whole term without overlap.
+    """
+    days = sorted(d for d in set(school_days) if term.contains(d))
+    if len(days) < 2:
+        return []
+    best: tuple[int, date] | None = None
+    for before, after in zip(days, days[1:], strict=False):
+        gap = sum(1 for n in range(1, (after - before).days) if (before + timedelta(days=n)).weekday() < 5)
+        if gap >= HALF_TERM_MIN_GAP_WEEKDAYS and (best is None or gap > best[0]):
+            first_missing = before + timedelta(days=1)
+            while first_missing.weekday() >= 5:
+                first_missing += timedelta(days=1)
+            best = (gap, first_missing)
+    if best is None:
+        return []
+    split = best[1]
+    first = Period(term.start, split - timedelta(days=1), "half-term", f"{term.label}, first half")
+    second = Period(split, term.end, "half-term", f"{term.label}, second half")
+    return [first, second]
+
+
+def custom(start: date, end: date) -> Period:
+    """A custom period."""
+    return Period(start, end, "custom", "Custom range")
+
+
+def parse_period(key: str) -> Period:
+    """Turn a URL key back into a period; raises ``ValueError`` for anything malformed.
+
+    Half-term keys are resolved against the calendar alone (their split needs the data); use
+    ``periods_for_snapshot`` to resolve them against a snapshot.
+    """
+    key = key.strip()
+    custom_match = _CUSTOM_KEY.match(key)
+    if custom_match:
+        return custom(date.fromisoformat(custom_match.group(1)), date.fromisoformat(custom_match.group(2)))
+    match = _YEAR_KEY.match(key)
+    if not match:
+        raise ValueError(f"not a period: {key!r}")
+    start_year = int(match.group(1))
+    if (start_year + 1) % 100 != int(match.group(2)):
+        raise ValueError(f"not an academic year: {key!r}")
+    if match.group(3) is None:
+        return academic_year(start_year)
+    term = term_period(start_year, match.group(3))
+    if match.group(4) is None:
+        return term
+    raise ValueError(f"half-term {key!r} needs the snapshot's calendar")
+
+
+def periods_for_snapshot(first_day: date, last_day: date, school_days: Iterable[date] = ()) -> list[Period]:
+    """Every year, term and (where the data allows) half-term that overlaps [first_day, last_day], newest first."""
+    days = sorted(set(school_days))
+    out: list[Period] = []
+    for start_year in range(academic_year_start(last_day), academic_year_start(first_day) - 1, -1):
+        year = academic_year(start_year)
+        out.append(year)
+        for term in reversed(terms_of_year(start_year)):
+            if term.start > last_day or term.end < first_day:
+                continue
+            out.append(term)
+            out.extend(reversed(half_terms(term, days)))
+    return out
+
+
+def year_before(period: Period) -> Period:
+    """The same period one year earlier (the same term of the previous academic year for terms)."""
+    if period.kind == "year":
+        return academic_year(academic_year_start(period.start) - 1)
+    if period.kind == "term":
+        return term_period(academic_year_start(period.start) - 1, term_of(period.start))
+    return Period(_shift_year(period.start), _shift_year(period.end), period.kind,
+                  f"{period.label or 'Custom range'}, a year earlier")  # fmt: skip
+
+
+def _shift_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
