@@ -1,0 +1,731 @@
+"""Write a deterministic, synthetic, contract-valid demo snapshot (fictional schools and children only).
+
+The demo is for people (trying the dashboard) and benchmarks (``--children 100000`` is about 100 million
+attendance rows). Everything is drawn from one seeded numpy ``Generator`` tree, so the same arguments give
+byte-identical Parquet files; nothing depends on the wall clock. Attendance is generated and streamed to
+disk in chunks of children, so memory stays flat however many children are asked for.
+
+The shape of the data follows the programme: seven fictional schools in Leigh, Atherton and Tyldesley;
+children identified in cohorts from September 2024 and enrolled a few weeks later; a baseline academic year
+of attendance before enrolment with high, clustered absence that improves gradually on the programme;
+referrals (mental health the most common, falling after enrolment), suspensions in secondary years and a
+few permanent exclusions; SDQ, wellbeing and attainment assessments at baseline, every six months and exit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from data_access.contract import TABLE_FILES, arrow_schema
+from data_access.manifest import write_manifest
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+PROGRAMME_START: Final = date(2024, 9, 1)
+"""The demo programme identifies its first cohort in September 2024."""
+CALENDAR_START: Final = date(2023, 8, 1)
+"""Start of the earliest baseline year (the academic year before the first enrolments)."""
+CHUNK_CHILDREN: Final = 4000
+"""Children per attendance chunk; fixed, because the random streams are drawn per chunk."""
+ROW_GROUP_ROWS: Final = 1 << 20
+PARQUET_OPTIONS: Final[dict[str, object]] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+}
+
+# (school_id, name, township, phase, share of children). S07 is small on purpose: at 250 children it has
+# about 8, so its school-level figures are suppressed for councillors.
+DEMO_SCHOOLS: Final = (
+    ("S01", "Kingfisher Lane Demo Primary School (fictional)", "Leigh", "primary", 0.17),
+    ("S02", "Marshbrook Demo High School (fictional)", "Leigh", "secondary", 0.21),
+    ("S03", "Copperbeech Demo Primary School (fictional)", "Atherton", "primary", 0.14),
+    ("S04", "Millstone Demo Academy (fictional)", "Atherton", "secondary", 0.18),
+    ("S05", "Larkspur Green Demo Primary School (fictional)", "Tyldesley", "primary", 0.12),
+    ("S06", "Three Chimneys Demo All-Through School (fictional)", "Tyldesley", "all-through", 0.15),
+    ("S07", "Little Heron Demo Primary School (fictional)", "Leigh", "primary", 0.032),
+)
+
+# Attendance codes the demo draws, as dictionary indices (order fixed: it is part of the determinism).
+CODE_VOCAB: Final = ("/", "\\", "L", "I", "M", "C", "O", "G", "N", "E", "#", "Y1", "X", "B", "U")
+_C = {code: index for index, code in enumerate(CODE_VOCAB)}
+_ABSENCE_EPISODE_CODES: Final = (("I", "M", "C"), (0.80, 0.12, 0.08), ("O", "G", "N"), (0.60, 0.15, 0.25))
+
+SEXES_DRAWN: Final = ("female", "male", "not recorded")
+SEN_DRAWN: Final = ("none", "sen_support", "ehcp")
+EXIT_REASONS_DRAWN: Final = ("completed", "moved_school", "withdrew", "other")
+SERVICES_DRAWN: Final = (
+    "camhs",
+    "early_help",
+    "childrens_social_care",
+    "school_nursing",
+    "community",
+    "other",
+)
+REASONS_DRAWN: Final = (
+    "mental_health", "behaviour", "safeguarding", "neurodevelopmental", "family_support", "other",
+)  # fmt: skip
+# Referrals per child per year before enrolment, by reason (sums to 0.6), and the multiplier after it.
+REFERRAL_RATE: Final = np.array([0.21, 0.09, 0.06, 0.09, 0.11, 0.04])
+REFERRAL_AFTER: Final = np.array([0.55, 0.8, 1.0, 1.0, 1.1, 1.0])
+# Which service each reason goes to (rows follow REASONS_DRAWN, columns SERVICES_DRAWN).
+REFERRAL_SERVICE: Final = np.array(
+    [
+        [0.75, 0.10, 0.00, 0.15, 0.00, 0.00],
+        [0.00, 0.50, 0.00, 0.00, 0.30, 0.20],
+        [0.00, 0.20, 0.80, 0.00, 0.00, 0.00],
+        [0.40, 0.00, 0.00, 0.30, 0.00, 0.30],
+        [0.00, 0.70, 0.00, 0.00, 0.30, 0.00],
+        [0.00, 0.20, 0.00, 0.20, 0.30, 0.30],
+    ]
+)
+MEASURES_DRAWN: Final = ("sdq_total", "sdq_prosocial", "wellbeing", "reading", "writing", "maths")
+WAVES_DRAWN: Final = ("baseline", "review", "exit")
+REVIEWS_MAX: Final = 5
+
+
+def easter_sunday(year: int) -> date:
+    """Easter Sunday of ``year`` by the Gregorian computus (anonymous algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (b - (b + 8) // 25 + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _nth_monday(year: int, month: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(7 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _last_monday(year: int, month: int) -> date:
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=last.weekday())
+
+
+def _holidays(year: int) -> set[date]:
+    """School holidays and bank holidays falling in calendar ``year`` (an England-style calendar)."""
+    days: set[date] = set()
+
+    def span(first: date, last: date) -> None:
+        days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+
+    span(date(year, 1, 1), date(year, 1, 3))  # end of the Christmas holiday
+    span(feb := _nth_monday(year, 2, 3), feb + timedelta(days=4))  # February half-term
+    easter = easter_sunday(year)
+    span(easter - timedelta(days=6), easter + timedelta(days=5))  # Holy Week and Easter week
+    days.add(_nth_monday(year, 5, 1))  # early May bank holiday
+    span(may := _last_monday(year, 5), may + timedelta(days=4))  # May half-term (spring bank holiday)
+    span(date(year, 7, 22), date(year, 9, 2))  # summer holiday (includes the August bank holiday)
+    span(october := _last_monday(year, 10), october + timedelta(days=4))  # October half-term
+    span(date(year, 12, 21), date(year, 12, 31))  # Christmas holiday
+    return days
+
+
+def school_days(first: date, last: date) -> list[date]:
+    """Every school day (a weekday outside the demo's holidays) from ``first`` to ``last`` inclusive."""
+    holidays: set[date] = set()
+    for year in range(first.year, last.year + 1):
+        holidays |= _holidays(year)
+    return [
+        day
+        for n in range((last - first).days + 1)
+        if (day := first + timedelta(days=n)).weekday() < 5 and day not in holidays
+    ]
+
+
+def _epoch_days(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def _august_first(years: IntArray) -> IntArray:
+    """1 August of each year, as days since the epoch."""
+    return (
+        ((years - 1970).astype("datetime64[Y]").astype("datetime64[M]") + np.timedelta64(7, "M"))
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
+
+
+def _academic_year_of(days: IntArray) -> IntArray:
+    """The start year of the academic year (1 August – 31 July) holding each date."""
+    as_dates = days.astype("datetime64[D]")
+    years = as_dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = as_dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return np.where(months >= 8, years, years - 1)
+
+
+@dataclass
+class _Children:
+    """Per-child attributes as parallel numpy arrays (dates are days since the epoch, -1 for null)."""
+
+    school: IntArray
+    year_group: IntArray
+    sex: IntArray
+    fsm: BoolArray
+    sen: IntArray
+    identified: IntArray
+    enrolled: IntArray
+    exit: IntArray
+    exit_reason: IntArray
+    first_day: IntArray  # calendar index of the first attendance day
+    end_day: IntArray  # calendar index one past the last attendance day
+    absence: FloatArray  # baseline absence propensity (share of days)
+    response: FloatArray  # share of that absence the programme removes after a year
+    response_z: FloatArray  # standardised response, shared with the assessment trajectories
+    late: FloatArray
+    unauthorised: FloatArray
+    episode_length: FloatArray
+
+
+def _snap_to_school_day(calendar: IntArray, days: IntArray) -> IntArray:
+    """Calendar index of the first school day on or after each date (may be len(calendar))."""
+    return np.asarray(np.searchsorted(calendar, days, side="left"), dtype=np.int64)
+
+
+def _largest_remainder(shares: FloatArray, total: int) -> IntArray:
+    exact = shares / shares.sum() * total
+    counts: IntArray = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: total - int(counts.sum())]] += 1
+    return counts
+
+
+def _draw_children(rng: np.random.Generator, n: int, calendar: IntArray, snapshot: int) -> _Children:
+    """Draw every child's characteristics, programme timeline and personal propensities."""
+    shares = np.array([s[4] for s in DEMO_SCHOOLS])
+    school = rng.permutation(np.repeat(np.arange(len(DEMO_SCHOOLS)), _largest_remainder(shares, n)))
+    phase = np.array([s[3] for s in DEMO_SCHOOLS])[school]
+
+    primary_years = rng.choice(7, size=n, p=[0.04, 0.06, 0.10, 0.18, 0.20, 0.21, 0.21])
+    secondary_years = 7 + rng.choice(5, size=n, p=[0.22, 0.24, 0.22, 0.18, 0.14])
+    through_years = np.where(
+        rng.random(n) < 0.45,
+        primary_years,
+        np.where(rng.random(n) < 0.9, secondary_years, rng.integers(12, 14, n)),
+    )
+    year_group = np.select(
+        [phase == "primary", phase == "secondary"], [primary_years, secondary_years], through_years
+    )
+    sex = rng.choice(3, size=n, p=[0.46, 0.52, 0.02])
+    fsm = rng.random(n) < 0.60
+    sen = rng.choice(3, size=n, p=[0.55, 0.35, 0.10])
+
+    # Cohorts start on the first school day after each holiday (a gap of a week or more), from September
+    # 2024 to a week before the snapshot; September cohorts are twice the size of the others.
+    gaps = np.diff(calendar)
+    starts = np.concatenate([[0], np.flatnonzero(gaps >= 7) + 1])
+    starts = starts[(calendar[starts] >= _epoch_days(PROGRAMME_START)) & (calendar[starts] <= snapshot - 7)]
+    if starts.size == 0:
+        raise ValueError("the demo programme starts in September 2024: give a later snapshot date")
+    months = calendar[starts].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    weights = np.where(months == 9, 2.0, 1.0) * np.where(calendar[starts] > snapshot - 60, 0.7, 1.0)
+    cohort = rng.choice(starts.size, size=n, p=weights / weights.sum())
+    identified_index = starts[cohort] + rng.integers(0, 15, n)
+    identified = calendar[identified_index]
+    identified_index = np.where(identified > snapshot, starts[cohort], identified_index)
+    identified = calendar[identified_index]
+
+    # Enrolled 2-6 weeks after identification; a few stall (never enrolled), the recent ones are pending.
+    enrolled_index = _snap_to_school_day(calendar, identified + rng.integers(14, 43, n))
+    enrolled = calendar[np.minimum(enrolled_index, calendar.size - 1)]
+    stalled = rng.random(n) < 0.005
+    enrolled = np.where(stalled | (enrolled > snapshot), -1, enrolled)
+    is_enrolled = enrolled >= 0
+
+    # Exits: most complete after about a year; some leave early.
+    completes = rng.random(n) < 0.86
+    early_reason = rng.choice([1, 2, 3], size=n, p=[0.5, 0.3, 0.2])
+    duration = np.where(completes, rng.integers(330, 400, n), rng.integers(20, 330, n))
+    exit_index = _snap_to_school_day(calendar, enrolled + duration)
+    exit_day = calendar[np.minimum(exit_index, calendar.size - 1)]
+    has_exit = is_enrolled & (exit_day <= snapshot)
+    exit_day = np.where(has_exit, exit_day, -1)
+    exit_reason = np.where(has_exit, np.where(completes, 0, early_reason), -1)
+
+    # Baseline absence: a heavy-tailed mix (a tenth severely absent), higher in secondary and with an EHCP.
+    severe = rng.random(n) < 0.105
+    absence = np.where(severe, rng.uniform(0.50, 0.76, n), np.clip(rng.normal(0.099, 0.042, n), 0.004, 0.45))
+    absence *= np.where(year_group >= 7, 1.06, 0.95) * np.where(sen == 2, 1.05, 1.0)
+    response_z = rng.normal(0.0, 1.0, n)
+    response = np.clip(0.55 + 0.28 * response_z, -0.2, 0.9)
+    late = rng.beta(1.2, 25.0, n)
+    unauthorised = np.clip(0.12 + 0.55 * absence + rng.normal(0.0, 0.08, n), 0.02, 0.9)
+    episode_length = 1.3 + 9.0 * absence
+
+    # Attendance runs from 1 August of the baseline year (the academic year before enrolment, or before
+    # identification for those not enrolled) to the exit date or the snapshot date.
+    anchor = np.where(is_enrolled, enrolled, identified)
+    baseline_start = _august_first(_academic_year_of(anchor) - 1)
+    last_day = np.where(has_exit, exit_day, snapshot)
+    first_day = np.searchsorted(calendar, baseline_start, side="left").astype(np.int64)
+    end_day = np.searchsorted(calendar, last_day, side="right").astype(np.int64)
+    return _Children(
+        school=school.astype(np.int64), year_group=year_group.astype(np.int64), sex=sex, fsm=fsm, sen=sen,
+        identified=identified, enrolled=enrolled, exit=exit_day, exit_reason=exit_reason,
+        first_day=first_day, end_day=end_day, absence=absence, response=response, response_z=response_z,
+        late=late, unauthorised=unauthorised, episode_length=episode_length,
+    )  # fmt: skip
+
+
+def _expand(counts: IntArray) -> tuple[IntArray, IntArray]:
+    """For rows repeated ``counts`` times: the owning row of each repeat and its position within the row."""
+    owner = np.repeat(np.arange(counts.size), counts)
+    starts = np.cumsum(counts) - counts
+    return owner, np.arange(owner.size) - starts[owner]
+
+
+@dataclass
+class _Events:
+    """Suspension and exclusion events (sorted by child, then date)."""
+
+    child: IntArray
+    day_index: IntArray
+    kind: IntArray  # 0 suspension, 1 permanent exclusion
+    sessions: IntArray
+
+
+def _draw_exclusions(
+    rng: np.random.Generator, kids: _Children, calendar: IntArray, snapshot: int
+) -> IntArray:
+    """Pick the rare permanent exclusions and move those children on soon after (mostly moved_school).
+
+    Returns each child's exclusion day as a calendar index, or -1.
+    """
+    n = kids.school.size
+    enrolled_index = np.searchsorted(calendar, np.maximum(kids.enrolled, 0))
+    end_index = kids.end_day - 1
+    chance = np.where(kids.year_group >= 7, 0.016, 0.003)
+    pex_index = enrolled_index + rng.integers(30, 200, n)
+    leave_index = pex_index + rng.integers(5, 20, n)
+    chosen = (kids.enrolled >= 0) & (rng.random(n) < chance) & (leave_index <= end_index)
+    chosen &= calendar[np.minimum(leave_index, calendar.size - 1)] <= snapshot
+    kids.exit = np.where(chosen, calendar[np.minimum(leave_index, calendar.size - 1)], kids.exit)
+    kids.exit_reason = np.where(chosen, np.where(rng.random(n) < 0.85, 1, 3), kids.exit_reason)
+    kids.end_day = np.where(chosen, leave_index + 1, kids.end_day)
+    return np.where(chosen, pex_index, -1)
+
+
+_Segments = tuple[IntArray, IntArray, IntArray]
+
+
+def _segments(kids: _Children, calendar: IntArray) -> _Segments:
+    """Calendar indices splitting each child's attendance window into before / on the programme."""
+    split = np.where(
+        kids.enrolled >= 0, np.searchsorted(calendar, np.maximum(kids.enrolled, 0)), kids.end_day
+    ).astype(np.int64)
+    split = np.clip(split, kids.first_day, kids.end_day)
+    return kids.first_day, split, kids.end_day
+
+
+def _poisson_days(
+    rng: np.random.Generator, rates: FloatArray, lo: IntArray, hi: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Events at ``rates`` per school year (190 days) over [lo, hi): (row, calendar index) per event."""
+    counts = rng.poisson(np.maximum(rates, 0.0) * (hi - lo) / 190.0)
+    owner, _ = _expand(counts)
+    day_index = lo[owner] + np.floor(rng.random(owner.size) * (hi - lo)[owner]).astype(np.int64)
+    return owner, day_index
+
+
+def _draw_events(
+    rng: np.random.Generator, kids: _Children, segments: _Segments, pex_index: IntArray
+) -> _Events:
+    """Suspensions (mostly secondary, falling after enrolment) plus the permanent exclusions."""
+    n = kids.school.size
+    lo, split, hi = segments
+    prone = (kids.year_group >= 7) & (rng.random(n) < 0.15)
+    rate = np.where(prone, 2.0, np.where(kids.year_group >= 7, 0.02, 0.01))
+    before_child, before_day = _poisson_days(rng, rate, lo, split)
+    after_child, after_day = _poisson_days(rng, rate * 0.45, split, hi)
+    pex_child = np.flatnonzero(pex_index >= 0)
+    child = np.concatenate([before_child, after_child, pex_child])
+    day_index = np.concatenate([before_day, after_day, pex_index[pex_child]])
+    kind = np.concatenate(
+        [np.zeros(before_child.size + after_child.size, np.int64), np.ones(pex_child.size, np.int64)]
+    )
+    suspension_sessions = rng.choice([1, 2, 2, 2, 3, 4, 4, 6, 8, 10], size=child.size)
+    pex_sessions = np.clip(2 * (hi[child] - day_index), 1, 32767)
+    sessions = np.where(kind == 1, pex_sessions, suspension_sessions)
+    order = np.lexsort((kind, day_index, child))
+    return _Events(child[order], day_index[order], kind[order], sessions[order])
+
+
+def _attendance_chunk(
+    rng: np.random.Generator,
+    kids: _Children,
+    rows: slice,
+    calendar: IntArray,
+    closures: BoolArray,
+    events: _Events,
+    child_ids: pa.Array,
+) -> pa.Table:
+    """Attendance rows (two sessions a school day) for the children in ``rows``, sorted by child then date."""
+    first, end = kids.first_day[rows], kids.end_day[rows]
+    n_days = np.maximum(end - first, 0)
+    owner, position = _expand(n_days)
+    day_index = first[owner] + position
+    day = calendar[day_index]
+    total = owner.size
+    child_end = (np.cumsum(n_days))[owner]  # one past the child's last day, as a chunk position
+
+    # Daily absence probability: the child's baseline propensity, higher in winter, falling gradually over
+    # the first year on the programme by the child's own response.
+    enrolled = kids.enrolled[rows][owner]
+    on_programme = (enrolled >= 0) & (day >= enrolled)
+    ramp = np.clip((day - enrolled) / 365.0, 0.0, 1.0)
+    factor = np.where(on_programme, 1.0 - kids.response[rows][owner] * ramp, 1.0)
+    season = 1.0 + 0.18 * np.cos(2.0 * np.pi * ((day - 15) % 365.25) / 365.25)
+    p_day = np.clip(kids.absence[rows][owner] * season * factor, 0.0, 0.97)
+
+    # Clustered absence: episodes start with probability q a day and last a geometric number of days, so
+    # that the share of days covered is about p_day (1 - exp(-q * mean length)).
+    mean_length = kids.episode_length[rows][owner]
+    q = np.minimum(-np.log1p(-p_day) / mean_length, 1.0)
+    starts = np.flatnonzero(rng.random(total) < q)
+    lengths = rng.geometric(1.0 / mean_length[starts])
+    stops = np.minimum(starts + lengths, child_end[starts])
+    cover = np.cumsum(np.bincount(starts, minlength=total + 1) - np.bincount(stops, minlength=total + 1))[
+        :total
+    ]
+    absent_day = cover > 0
+
+    # One code per episode (illness runs stay illness), carried forward over the days it covers.
+    unauth = rng.random(starts.size) < kids.unauthorised[rows][owner[starts]]
+    auth_codes, auth_p, unauth_codes, unauth_p = _ABSENCE_EPISODE_CODES
+    episode_code = np.where(
+        unauth,
+        np.array([_C[c] for c in unauth_codes])[rng.choice(3, size=starts.size, p=unauth_p)],
+        np.array([_C[c] for c in auth_codes])[rng.choice(3, size=starts.size, p=auth_p)],
+    ).astype(np.uint8)
+    latest = np.full(total, -1, np.int64)
+    latest[starts] = np.arange(starts.size)
+    latest = np.maximum.accumulate(latest)
+    day_code = episode_code[np.maximum(latest, 0)] if starts.size else np.zeros(total, np.uint8)
+
+    codes = np.empty(2 * total, np.uint8)
+    am, pm = codes[0::2], codes[1::2]
+    am[:] = np.where(rng.random(total) < kids.late[rows][owner], _C["L"], _C["/"])
+    pm[:] = _C["\\"]
+    rare = rng.random(total)
+    am[rare < 0.002] = _C["B"]
+    # An absent day is usually both sessions; sometimes only the morning or the afternoon.
+    part = rng.random(total)
+    am[absent_day & (part < 0.93)] = day_code[absent_day & (part < 0.93)]
+    pm_absent = absent_day & ((part < 0.87) | (part >= 0.93))
+    pm[pm_absent] = day_code[pm_absent]
+    # Appointments and late-after-registers on otherwise present days.
+    single = ~absent_day & (rng.random(total) < 0.06 * kids.absence[rows][owner] + 0.002)
+    am[single] = np.where(rng.random(int(single.sum())) < 0.7, _C["M"], _C["U"])
+
+    # Not possible sessions: whole-school closures, and the odd transport failure or off-roll session.
+    closed = closures[kids.school[rows][owner], day_index]
+    rare2 = rng.random(total)
+    for code, mask in (
+        (_C["Y1"], rare2 < 0.0008),
+        (_C["X"], (rare2 >= 0.0008) & (rare2 < 0.0011)),
+        (_C["#"], closed),
+    ):
+        am[mask] = code
+        pm[mask] = code
+
+    # Suspension and exclusion sessions are recorded as E (excluded, authorised), from the AM session on.
+    lo_event, hi_event = np.searchsorted(events.child, [rows.start, rows.stop])
+    event_child = events.child[lo_event:hi_event] - rows.start
+    if event_child.size:
+        chunk_start = np.cumsum(n_days) - n_days
+        start_pos = 2 * (chunk_start[event_child] + events.day_index[lo_event:hi_event] - first[event_child])
+        stop_pos = 2 * (chunk_start[event_child] + n_days[event_child])
+        which, step = _expand(events.sessions[lo_event:hi_event])
+        pos = start_pos[which] + step
+        codes[pos[pos < stop_pos[which]]] = _C["E"]
+
+    session_owner = np.repeat(owner, 2)
+    dates = np.repeat(day, 2).astype(np.int32).astype("datetime64[D]")
+    return pa.Table.from_arrays(
+        [
+            pc.take(child_ids, pa.array(session_owner.astype(np.int32))),
+            pa.array(dates, type=pa.date32()),
+            pc.take(pa.array(["AM", "PM"]), pa.array(np.tile(np.arange(2, dtype=np.int8), total))),
+            pc.take(pa.array(list(CODE_VOCAB)), pa.array(codes)),
+        ],
+        schema=arrow_schema("attendance"),
+    )
+
+
+def _dates(days: IntArray, null: BoolArray | None = None) -> pa.Array:
+    values = np.asarray(days, np.int64).astype(np.int32).astype("datetime64[D]")
+    return pa.array(values, type=pa.date32(), mask=null)
+
+
+def _strings(vocab: tuple[str, ...], index: IntArray, null: BoolArray | None = None) -> pa.Array:
+    values = pc.take(pa.array(list(vocab)), pa.array(np.maximum(index, 0).astype(np.int32)))
+    if null is None:
+        return values
+    return pc.if_else(pa.array(null), pa.nulls(len(values), pa.string()), values)
+
+
+def _ids(prefix: str, count: int, width: int) -> pa.Array:
+    return pa.array([f"{prefix}{n:0{width}d}" for n in range(1, count + 1)], type=pa.string())
+
+
+def _referrals(
+    rng: np.random.Generator, kids: _Children, segments: _Segments, calendar: IntArray, child_ids: pa.Array
+) -> pa.Table:
+    """Referrals at about 0.6 a child a year; mental health the most common, and falling after enrolment."""
+    lo, split, hi = segments
+    heterogeneity = rng.gamma(2.0, 0.5, kids.school.size)
+    parts = []
+    for reason_index in range(len(REASONS_DRAWN)):
+        for start, stop, multiplier in ((lo, split, 1.0), (split, hi, REFERRAL_AFTER[reason_index])):
+            child, day_index = _poisson_days(
+                rng, heterogeneity * REFERRAL_RATE[reason_index] * multiplier, start, stop
+            )
+            parts.append((child, day_index, np.full(child.size, reason_index)))
+    child = np.concatenate([p[0] for p in parts])
+    day_index = np.concatenate([p[1] for p in parts])
+    reason = np.concatenate([p[2] for p in parts])
+    cumulative = np.cumsum(REFERRAL_SERVICE, axis=1)
+    service = np.minimum((rng.random(child.size)[:, None] > cumulative[reason]).sum(axis=1), 5)
+    order = np.lexsort((reason, day_index, child))
+    child, day_index, reason, service = child[order], day_index[order], reason[order], service[order]
+    return pa.Table.from_arrays(
+        [
+            _ids("REF", child.size, 7),
+            child_ids.take(pa.array(child)),
+            _dates(calendar[day_index]),
+            _strings(SERVICES_DRAWN, service),
+            _strings(REASONS_DRAWN, reason),
+        ],
+        schema=arrow_schema("referrals"),
+    )
+
+
+def _assessments(
+    rng: np.random.Generator, kids: _Children, calendar: IntArray, snapshot: int, child_ids: pa.Array
+) -> pa.Table:
+    """Baseline, six-monthly review and exit scores for every enrolled child, improving on average."""
+    n = kids.school.size
+    enrolled = kids.enrolled
+    is_enrolled = enrolled >= 0
+    end = np.where(kids.exit >= 0, kids.exit, snapshot)
+    baseline_index = np.searchsorted(calendar, np.maximum(enrolled, 0)) + rng.integers(0, 10, n)
+    baseline = calendar[np.minimum(baseline_index, calendar.size - 1)]
+    wave_dates = [baseline]
+    wave_valid = [is_enrolled & (baseline <= np.minimum(end, snapshot))]
+    wave_kind = [0]
+    for k in range(1, REVIEWS_MAX + 1):
+        review_index = np.searchsorted(calendar, enrolled + 182 * k + rng.integers(-10, 11, n))
+        review = calendar[np.minimum(review_index, calendar.size - 1)]
+        wave_dates.append(review)
+        wave_valid.append(wave_valid[0] & (review < end) & (review <= snapshot) & (review > baseline))
+        wave_kind.append(1)
+    completed = (kids.exit_reason == 0) & wave_valid[0] & (kids.exit > baseline)
+    wave_dates.append(kids.exit)
+    wave_valid.append(completed)
+    wave_kind.append(2)
+
+    dates = np.stack(wave_dates, axis=1)
+    valid = np.stack(wave_valid, axis=1)
+    kinds = np.broadcast_to(np.array(wave_kind), dates.shape)
+    child, wave = np.nonzero(valid)
+    when = dates[child, wave]
+    kind = kinds[child, wave]
+    ramp = np.clip((when - enrolled[child]) / 365.0, 0.0, 1.2)
+
+    # Per child: a baseline level and a change after a year per measure (better response, more change).
+    z = kids.response_z
+    specs = (  # mean, sd, change mean, change sd, noise sd, low, high, response sign
+        (17.0, 6.0, -3.9, 3.3, 1.5, 0.0, 40.0, -1.0),
+        (5.2, 2.2, 1.1, 1.6, 0.8, 0.0, 10.0, 1.0),
+        (40.0, 8.0, 3.0, 4.5, 2.5, 12.0, 60.0, 1.0),
+    )
+    columns_child, columns_date, columns_wave, columns_measure, columns_score = [], [], [], [], []
+    for measure_index, name in enumerate(MEASURES_DRAWN):
+        if measure_index < 3:
+            mean, sd, change, change_sd, noise, low, high, sign = specs[measure_index]
+            level = rng.normal(mean, sd, n)
+            delta = change + sign * 0.3 * change_sd * z + rng.normal(0.0, change_sd * 0.95, n)
+        else:
+            low, high, noise = 1.0, 4.0, 0.25
+            level = 1.0 + rng.choice(4, size=n, p=[0.35, 0.45, 0.17, 0.03]) + rng.uniform(-0.45, 0.45, n)
+            delta = 0.35 + 0.1 * z + rng.normal(0.0, 0.4, n)
+        score = level[child] + delta[child] * ramp + rng.normal(0.0, noise, child.size)
+        score = np.clip(np.rint(score), low, high)
+        keep = (kind == 0) | (rng.random(child.size) >= 0.03)
+        if name.startswith("sdq"):
+            keep |= kind == 2
+        columns_child.append(child[keep])
+        columns_date.append(when[keep])
+        columns_wave.append(kind[keep])
+        columns_measure.append(np.full(int(keep.sum()), measure_index))
+        columns_score.append(score[keep])
+    child = np.concatenate(columns_child)
+    when = np.concatenate(columns_date)
+    wave = np.concatenate(columns_wave)
+    measure = np.concatenate(columns_measure)
+    score = np.concatenate(columns_score)
+    order = np.lexsort((measure, wave, when, child))
+    return pa.Table.from_arrays(
+        [
+            child_ids.take(pa.array(child[order])),
+            _dates(when[order]),
+            _strings(WAVES_DRAWN, wave[order]),
+            _strings(MEASURES_DRAWN, measure[order]),
+            pa.array(score[order].astype(np.float64), type=pa.float64()),
+        ],
+        schema=arrow_schema("assessments"),
+    )
+
+
+def _closures(rng: np.random.Generator, calendar: IntArray) -> BoolArray:
+    """One whole-school closure day (code #) per school per academic year."""
+    closures = np.zeros((len(DEMO_SCHOOLS), calendar.size), np.bool_)
+    years = _academic_year_of(calendar)
+    for year in np.unique(years):
+        in_year = np.flatnonzero(years == year)
+        closures[np.arange(len(DEMO_SCHOOLS)), rng.choice(in_year, size=len(DEMO_SCHOOLS))] = True
+    return closures
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, **PARQUET_OPTIONS)
+
+
+def write_demo_snapshot(
+    out_root: Path, children: int = 250, seed: int = 2026, snapshot_date: str = "2026-11-20"
+) -> Path:
+    """Write a synthetic, contract-valid snapshot to ``out_root/<snapshot_date>/`` and return the folder.
+
+    The snapshot is written to a hidden sibling folder first and renamed into place at the end, so a
+    half-written demo never looks like a snapshot. The same arguments always give byte-identical files.
+
+    Args:
+        out_root: The snapshot root; created when missing.
+        children: How many children (at least 1). 250 is the board-sized demo; 100,000 is the benchmark.
+        seed: Seed of the random generator.
+        snapshot_date: The snapshot's as-of date (YYYY-MM-DD); nothing in the snapshot is dated after it.
+
+    Returns:
+        The snapshot folder ``out_root/<snapshot_date>``.
+
+    Raises:
+        FileExistsError: The target folder already exists (a snapshot is never overwritten).
+        ValueError: ``children`` is below 1, or the date is not a date on or after October 2024.
+    """
+    if children < 1:
+        raise ValueError(f"children must be at least 1, got {children}")
+    as_of = date.fromisoformat(snapshot_date)
+    out_root = Path(out_root)
+    target = out_root / as_of.isoformat()
+    if target.exists():
+        raise FileExistsError(
+            f"{target} already exists; a snapshot is never overwritten (choose another root)"
+        )
+
+    snapshot = _epoch_days(as_of)
+    calendar = np.array(
+        [_epoch_days(d) for d in school_days(CALENDAR_START, as_of + timedelta(days=800))], dtype=np.int64
+    )
+    streams = np.random.SeedSequence([seed, children]).spawn(8)
+    rng_children, rng_exclusions, rng_events, rng_referrals, rng_assessments, rng_closures, *_ = (
+        np.random.default_rng(s) for s in streams
+    )
+    kids = _draw_children(rng_children, children, calendar, snapshot)
+    pex_index = _draw_exclusions(rng_exclusions, kids, calendar, snapshot)
+    segments = _segments(kids, calendar)
+    events = _draw_events(rng_events, kids, segments, pex_index)
+    width = max(6, len(str(children)))
+    child_ids = pa.array([f"C{n:0{width}d}" for n in range(1, children + 1)], type=pa.string())
+    closures = _closures(rng_closures, calendar)
+
+    out_root.mkdir(parents=True, exist_ok=True)
+    staging = out_root / f".{as_of.isoformat()}.tmp-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)  # a leftover of an earlier run of this very process id
+    staging.mkdir()
+    try:
+        _write(
+            pa.Table.from_arrays(
+                [pa.array([s[i] for s in DEMO_SCHOOLS], type=pa.string()) for i in range(4)],
+                schema=arrow_schema("schools"),
+            ),
+            staging / TABLE_FILES["schools"],
+        )
+        no_enrol, no_exit = kids.enrolled < 0, kids.exit < 0
+        _write(
+            pa.Table.from_arrays(
+                [
+                    child_ids,
+                    _strings(tuple(s[0] for s in DEMO_SCHOOLS), kids.school),
+                    pa.array(kids.year_group.astype(np.int8), type=pa.int8()),
+                    _strings(SEXES_DRAWN, kids.sex),
+                    pa.array(kids.fsm, type=pa.bool_()),
+                    _strings(SEN_DRAWN, kids.sen),
+                    _dates(kids.identified),
+                    _dates(np.maximum(kids.enrolled, 0), no_enrol),
+                    _dates(np.maximum(kids.exit, 0), no_exit),
+                    _strings(EXIT_REASONS_DRAWN, kids.exit_reason, no_exit),
+                ],
+                schema=arrow_schema("children"),
+            ),
+            staging / TABLE_FILES["children"],
+        )
+        _write(
+            _referrals(rng_referrals, kids, segments, calendar, child_ids), staging / TABLE_FILES["referrals"]
+        )
+        _write(
+            pa.Table.from_arrays(
+                [
+                    _ids("EVT", events.child.size, 7),
+                    child_ids.take(pa.array(events.child)),
+                    _dates(calendar[events.day_index]),
+                    _strings(("suspension", "permanent_exclusion"), events.kind),
+                    pa.array(events.sessions.astype(np.int16), type=pa.int16()),
+                ],
+                schema=arrow_schema("suspensions"),
+            ),
+            staging / TABLE_FILES["suspensions"],
+        )
+        _write(
+            _assessments(rng_assessments, kids, calendar, snapshot, child_ids),
+            staging / TABLE_FILES["assessments"],
+        )
+
+        attendance_streams = np.random.SeedSequence([seed, children, 1]).spawn(-(-children // CHUNK_CHILDREN))
+        with pq.ParquetWriter(
+            staging / TABLE_FILES["attendance"],
+            arrow_schema("attendance"),
+            **PARQUET_OPTIONS,
+        ) as writer:
+            for chunk, stream in enumerate(attendance_streams):
+                rows = slice(chunk * CHUNK_CHILDREN, min((chunk + 1) * CHUNK_CHILDREN, children))
+                table = _attendance_chunk(
+                    np.random.default_rng(stream), kids, rows, calendar, closures, events,
+                    child_ids.slice(rows.start, rows.stop - rows.start),
+                )  # fmt: skip
+                writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+                del table
+        write_manifest(staging, as_of.isoformat())
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
