@@ -210,3 +210,17 @@ def _shift_year(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+def terms_up_to(end: date, first_day: date, count: int = 6) -> tuple[Period, ...]:
+    """The last ``count`` census terms that started on or before ``end`` and end on or after ``first_day``."""
+    out: list[Period] = []
+    start_year = academic_year_start(end)
+    while len(out) < count:
+        for term in reversed(terms_of_year(start_year)):
+            if term.start <= end and term.end >= first_day and len(out) < count:
+                out.append(term)
+        if start_year < academic_year_start(first_day):
+            break
+        start_year -= 1
+    return tuple(reversed(out))

@@ -1,0 +1,81 @@
+"""Cached access to the data layer for the Streamlit side: the snapshot being served and figures by value.
+
+Snapshots are cached by the data layer (by folder and manifest); figures are cached here by
+(view name, snapshot id, filters, role, extra arguments), all hashable values, never frames.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import polars as pl
+
+from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, open_snapshot, snapshot_root, snapshot_state
+
+T = TypeVar("T")
+_STATE_TTL_SECONDS = 30.0
+_FIGURE_CACHE_SIZE = 2048
+
+_state_lock = threading.Lock()
+_state_cache: dict[str, tuple[float, SnapshotState]] = {}
+_figures: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+_figures_lock = threading.Lock()
+
+
+def current_state(root: Path | None = None) -> SnapshotState:
+    """The root's snapshot state, re-checked at most every 30 seconds so a newly published snapshot is seen."""
+    root = root or snapshot_root()
+    key = str(root)
+    now = time.monotonic()
+    with _state_lock:
+        cached = _state_cache.get(key)
+        if cached and now - cached[0] < _STATE_TTL_SECONDS:
+            return cached[1]
+    state = snapshot_state(root)
+    with _state_lock:
+        _state_cache[key] = (now, state)
+    return state
+
+
+def refresh_state() -> None:
+    """Forget the cached snapshot state (after a publish, or in tests)."""
+    with _state_lock:
+        _state_cache.clear()
+
+
+def load_snapshot(folder: Path) -> Snapshot:
+    """Open a (validated) snapshot folder; raises ``SnapshotError`` when it is refused or unreadable."""
+    return open_snapshot(folder)
+
+
+def cached(view: Callable[..., T], snapshot: Snapshot, *args: Hashable, **kwargs: Hashable) -> T:
+    """Call ``view(snapshot, *args, **kwargs)`` once per distinct (view, snapshot id, arguments) and reuse it.
+
+    The arguments are the filters, the role and small values (periods, dates), all hashable, so a filter
+    change that returns to an earlier view is served from memory.
+    """
+    key = (view.__module__, view.__qualname__, snapshot.id, args, tuple(sorted(kwargs.items())))
+    with _figures_lock:
+        if key in _figures:
+            _figures.move_to_end(key)
+            return _figures[key]  # type: ignore[no-any-return]
+    try:
+        value = view(snapshot, *args, **kwargs)
+    except (OSError, ValueError, pl.exceptions.PolarsError) as error:  # a file went missing or bad while serving
+        raise SnapshotError(f"The snapshot {snapshot.folder.name} could not be read: {error}") from error
+    with _figures_lock:
+        _figures[key] = value
+        while len(_figures) > _FIGURE_CACHE_SIZE:
+            _figures.popitem(last=False)
+    return value
+
+
+def clear_figures() -> None:
+    """Forget every cached figure."""
+    with _figures_lock:
+        _figures.clear()

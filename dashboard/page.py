@@ -1,0 +1,185 @@
+"""The frame of every page: ``page_setup`` (sign-in guard, snapshot, filters, header) and ``page_footer``.
+
+Every page script starts with ``ctx = page_setup("<key>")``. The guard runs first, so a page run directly
+from a deep link (which skips ``app.py``) still shows nothing but the login form to a signed-out visitor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from dashboard import audit
+from dashboard.auth import Viewer, require_viewer
+from dashboard.data import cached, current_state
+from dashboard.filters_ui import dismiss_notices, filter_sidebar
+from dashboard.registry import PAGES_BY_KEY, PageSpec
+from data_access import figures
+from data_access.contract import SUPPRESSION_FOOTNOTE
+from data_access.filters import Filters, default_period_for
+from data_access.periods import Period, format_date, periods_for_snapshot
+from data_access.policy import Policy, policy_for
+from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, open_snapshot
+
+T = TypeVar("T")
+SOURCE = ("Source: AllChild Impact Programmes case records, anonymised snapshot. Comparators: DfE statistics via "
+          "the Local Authority Interactive Tool.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """Everything a page needs: who is looking, at which snapshot, through which filters."""
+
+    spec: PageSpec
+    viewer: Viewer
+    policy: Policy
+    state: SnapshotState
+    snapshot: Snapshot
+    filters: Filters
+    periods: tuple[Period, ...]
+    school_names: dict[str, str]
+
+    @property
+    def role(self) -> str:
+        """The viewer's role."""
+        return self.viewer.role
+
+    @property
+    def as_of_text(self) -> str:
+        """The snapshot's as-of date in words."""
+        return format_date(self.snapshot.snapshot_date)
+
+    def view(self, fn: Callable[..., T], *args: Hashable, **kwargs: Hashable) -> T:
+        """A cached figure: ``fn(snapshot, filters, role, *args, **kwargs)``."""
+        return cached(fn, self.snapshot, self.filters, self.role, *args, **kwargs)
+
+    def audit_download(self, kind: str, title: str) -> None:
+        """Record a download in the audit log (what and from which snapshot; never the figures)."""
+        audit.record("download", self.viewer.username, format=kind, figure=title, page=self.spec.key,
+                     snapshot=self.snapshot.snapshot_date.isoformat(), period=self.filters.period.key)  # fmt: skip
+
+    @property
+    def children_in_scope(self) -> int:
+        """How many children the filters select for the period (0 means an empty selection)."""
+        return cached(_count_in_scope, self.snapshot, self.filters)
+
+
+def _count_in_scope(snapshot: Snapshot, filters: Filters) -> int:
+    return figures.children_in_scope(snapshot, filters).height
+
+
+def _chosen_snapshot(state: SnapshotState, policy: Policy) -> Snapshot:
+    assert state.current is not None
+    wanted = st.query_params.get("snapshot")
+    if not wanted or wanted == state.current.folder.name or not policy.may_choose_snapshot:
+        if wanted and not policy.may_choose_snapshot:
+            del st.query_params["snapshot"]
+        return state.current
+    for folder in state.valid_folders:
+        if folder.name == wanted:
+            return open_snapshot(folder, validate=False)
+    st.warning(f"The snapshot '{wanted[:20]}' in the link is not available; showing the current snapshot.")
+    del st.query_params["snapshot"]
+    return state.current
+
+
+def _refusal_banner(state: SnapshotState, policy: Policy) -> None:
+    if not state.refused or not policy.may_choose_snapshot:
+        return
+    for refusal in state.refused:
+        with st.expander(f":warning: Snapshot {refusal.folder.name} was refused and is not shown", expanded=False):
+            st.markdown("Everyone keeps seeing the last good snapshot. The validator found:")
+            st.code(refusal.summary[:6000], language=None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _periods(snapshot_id: str, _snapshot: Snapshot) -> tuple[Period, ...]:
+    days = _snapshot.school_days.to_list()
+    return tuple(periods_for_snapshot(_snapshot.first_day, _snapshot.snapshot_date, days))
+
+
+def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
+    """Guard the page, load the snapshot and filters, and draw the header. Call first on every page."""
+    spec = PAGES_BY_KEY[page_key]
+    viewer = require_viewer(page_key)
+    policy = policy_for(viewer.role)
+    try:
+        state = current_state()
+    except Exception as error:  # noqa: BLE001 - any failure to read the root must not show a traceback
+        st.error(f"The snapshot folder could not be read: {error}")
+        st.stop()
+    if state.current is None:
+        st.error(
+            f"No valid snapshot was found in {state.root}. Publish one with `python -m data_access publish`, "
+            "or run `make run` to create the demo snapshot."
+        )
+        _refusal_banner(state, policy)
+        st.stop()
+    try:
+        snapshot = _chosen_snapshot(state, policy)
+        periods = _periods(snapshot.id, snapshot)
+    except (SnapshotError, OSError) as error:
+        st.error(f"The snapshot could not be read, so no figures are shown: {error}")
+        st.stop()
+    school_names = dict(snapshot.schools.select("school_id", "school_name").iter_rows())
+    default = default_period_for(snapshot.snapshot_date, list(periods))
+    if with_filters:
+        filters, notices = filter_sidebar(
+            seed_key=snapshot.id, periods=list(periods), default_period=default, school_names=school_names,
+            first_day=min(snapshot.first_day, default.start), last_day=snapshot.snapshot_date,
+        )  # fmt: skip
+    else:
+        filters, notices = st.session_state.get("_filters_value") or Filters(period=default), []
+    ctx = PageContext(spec, viewer, policy, state, snapshot, filters, periods, school_names)
+    _header(ctx, notices)
+    _refusal_banner(state, policy)
+    return ctx
+
+
+def _header(ctx: PageContext, notices: list[str]) -> None:
+    st.title(ctx.spec.title, anchor=False)
+    st.markdown(f"#### {ctx.spec.question}")
+    is_current = ctx.state.current is not None and ctx.snapshot.id == ctx.state.current.id
+    snapshot_note = "" if is_current else " — **an earlier snapshot**, not the current one"
+    st.caption(
+        f"Data as of **{ctx.as_of_text}**{snapshot_note} · {ctx.filters.period.describe()} · "
+        + " · ".join(ctx.filters.describe(ctx.school_names)[1:])
+    )
+    for notice in notices:
+        st.warning(notice, icon=":material/link_off:")
+    if notices:
+        dismiss_notices()
+
+
+def empty_selection(ctx: PageContext) -> bool:
+    """Show a clear message and return True when the filters select no children in the period."""
+    if ctx.children_in_scope > 0:
+        return False
+    st.info(
+        "No children on the programme match these filters in this period, so there are no figures to show. "
+        "Widen the filters or choose another period in the sidebar.",
+        icon=":material/filter_alt_off:",
+    )
+    page_footer(ctx)
+    return True
+
+
+def page_footer(ctx: PageContext, *, suppressed: bool = False) -> None:
+    """Source, the suppression footnote when a ``c`` is shown, and a link to the definitions."""
+    st.divider()
+    st.caption(SOURCE + f" Snapshot of {ctx.as_of_text}.")
+    if suppressed or ctx.policy.suppressed:
+        st.caption(SUPPRESSION_FOOTNOTE)
+    # A plain relative link: st.page_link fails when a page runs outside st.navigation (a deep link).
+    st.markdown(":material/info: [How every figure is defined: About the data](about)")
+
+
+def today() -> date:
+    """Today's date (a function so tests can pin it)."""
+    return date.today()
+
+

@@ -1,0 +1,64 @@
+"""Overview: headline figures with their change on the year before and a trend by term, then the board table."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard.components import figure_block, value_text
+from dashboard.page import empty_selection, page_footer, page_setup
+from data_access import views
+from data_access.definitions import DEFINITIONS
+from data_access.periods import terms_up_to, year_before
+
+ctx = page_setup("overview")
+if empty_selection(ctx):
+    st.stop()
+
+period = ctx.filters.period
+before = year_before(period)
+now_row = ctx.view(views.board_table).rows()[-1]
+before_row = ctx.view(views.board_table, period=before).rows()[-1]
+terms = terms_up_to(min(period.end, ctx.snapshot.snapshot_date), ctx.snapshot.first_day)
+trend = ctx.view(views.by_period, terms).rows()
+
+TILES = (
+    ("children", "", "more children"),
+    ("attendance_rate", "%", "higher is better"),
+    ("persistent_absence_rate", "%", "lower is better"),
+    ("mental_health_referrals", "", "lower is better"),
+    ("suspensions", "", "lower is better"),
+    ("sdq_total_improved_pct", "%", "higher is better"),
+)
+LOWER_IS_BETTER = {"persistent_absence_rate", "mental_health_referrals", "suspensions"}
+
+st.subheader("Headline figures", anchor=False)
+st.caption(f"Each compared with {before.describe()}; the small line shows the figure term by term.")
+columns = st.columns(3)
+for index, (name, unit, hint) in enumerate(TILES):
+    headline = views.Headline(name, now_row[name], before_row[name])
+    change = headline.change
+    spark = [row[name] if isinstance(row[name], int | float) else None for row in trend]
+    while spark and spark[0] is None:  # terms before the programme had anyone in scope
+        spark.pop(0)
+    # st.metric cannot draw a gap, and a hidden value must never be drawn: no sparkline if one is hidden.
+    spark_ok = len(spark) > 1 and all(v is not None for v in spark)
+    with columns[index % 3]:
+        st.metric(
+            DEFINITIONS[name].title,
+            value_text(headline.now, unit),
+            delta=None if change is None else (f"{change:+.1f} points" if unit == "%" else f"{change:+g}"),
+            delta_color="inverse" if name in LOWER_IS_BETTER else ("off" if name == "children" else "normal"),
+            help=f"{DEFINITIONS[name].definition} Year before: {value_text(headline.before, unit)}.",
+            border=True,
+            chart_data=spark if spark_ok else None,
+            chart_type="line",
+        )
+
+board = ctx.view(views.board_table)
+labels = {"school_id": "School"} | {name: DEFINITIONS[name].title for name in views.BOARD_FIGURES}
+named = board.display(labels).with_columns(pl.col("School").replace(ctx.school_names | {"all": "All selected schools"}))
+figure_block(
+    ctx, key="board", title="School-by-school board figures",
+    description="One row per school with every board figure for the period, then the total for all schools shown.",
+    chart=None, table=named, suppressed=board.has_suppressed_values, definitions=views.BOARD_FIGURES,
+)  # fmt: skip
+page_footer(ctx, suppressed=board.has_suppressed_values)
