@@ -119,7 +119,9 @@ def filters_from_query(
     def pick(name: str, allowed: Sequence[str], label: str) -> tuple[str, ...]:
         chosen: list[str] = []
         for value in _as_list(query.get(name)):
-            if value in allowed and value not in chosen:
+            if value in chosen:
+                continue  # a repeated known value is not junk: keep it once, no notice
+            if value in allowed:
                 chosen.append(value)
             else:
                 notices.append(f"The {label} '{value[:40]}' in the link is not known and was dropped.")
