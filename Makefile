@@ -1,0 +1,74 @@
+# Wigan Impact Dashboard — the two commands are `make run` and `make test`; everything else is optional.
+# Needs only Python 3.11+ and make: the virtual environment is built from the hash-locked requirements.lock.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_ROOT := data/snapshots
+DEMO := $(DEMO_ROOT)/2026-11-20/manifest.json
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: run test test-fast bench load-test lint format demo check lock clean help
+
+help:
+	@echo "make run        install (if needed), create the demo snapshot (if missing) and open the dashboard"
+	@echo "make test       install (if needed), create the demo snapshot (if missing) and run every test"
+	@echo "make test-fast  every test except the headless-browser ones"
+	@echo "make bench      speed and memory benchmarks against DuckDB at 250, 10,000 and 100,000 children"
+	@echo "make load-test  25 concurrent browser sessions against a local server"
+	@echo "make lint       ruff and mypy (strict on data_access/)"
+	@echo "make lock       re-resolve requirements.lock from pyproject.toml (needs uv)"
+
+# The venv is rebuilt whenever the lock file or pyproject.toml is newer than the last install.
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@# Make the project importable from any script (pages run directly on deep links) without a build backend.
+	$(BIN)/python -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "wigan_impact_dashboard.pth").write_text(str(pathlib.Path.cwd()) + "\n")'
+	touch $@
+
+$(DEMO): | $(STAMP)
+	$(BIN)/python -m data_access demo $(DEMO_ROOT)
+
+demo: $(DEMO)
+
+run: $(STAMP)
+ifeq ($(IMPACT_SNAPSHOT_ROOT),)
+	@$(MAKE) --no-print-directory $(DEMO)
+endif
+	$(BIN)/python -m dashboard check
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
+
+test: $(STAMP) $(DEMO)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: $(STAMP) $(DEMO)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+load-test: $(STAMP) $(DEMO)
+	$(BIN)/python benchmarks/load_test.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: $(STAMP)
+	$(BIN)/python -m dashboard check
+
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --universal -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts
