@@ -657,3 +657,102 @@ def test_by_school_extra_figures_and_by_period(tmp_path: Path) -> None:
         snap, filters, "councillor", [term_period(2025, "autumn"), term_period(2025, "spring")]
     )
     assert [r["suspensions"] for r in councillor.rows()] == [5, "c"]  # no total row → no secondary
+
+
+# ------------------------------------------------------------------ a second, naive implementation to compare
+
+
+def _random_snapshot_tables(seed: int) -> dict[str, list[dict[str, Any]]]:
+    rng = random.Random(seed)
+    schools = [school(s) for s in ("S01", "S02", "S03")]
+    kids, attendance, referrals, events, scores = [], [], [], [], []
+    codes = [*PRESENT_CODES, "N", "C", "G", "E", "X", "#"]  # 8 present, then 4 absent and 2 not possible
+    for i in range(40):
+        cid = f"K{i:02d}"
+        identified = date(2025, 6, 1) + timedelta(days=rng.randint(0, 200))
+        enrolled = None if rng.random() < 0.15 else identified + timedelta(days=rng.randint(0, 60))
+        exit_date = None
+        if enrolled and rng.random() < 0.4:
+            exit_date = enrolled + timedelta(days=rng.randint(0, 200))
+        kids.append(child(cid, school_id=rng.choice(["S01", "S02", "S03"]), identified_date=identified,
+                          enrolled_date=enrolled, exit_date=exit_date,
+                          exit_reason=rng.choice(["completed", "withdrew"]) if exit_date else None))  # fmt: skip
+        start = date(2025, 7, 1) + timedelta(days=rng.randint(0, 30))
+        absence = rng.choice([0.0, 0.05, 0.1, 0.3, 0.6])  # a spread of children around both thresholds
+        attendance += sessions(cid, start, [rng.choice(codes[-6:] if rng.random() < absence else codes[:8])
+                                            for _ in range(rng.randint(0, 300))])  # fmt: skip
+        for j in range(rng.randint(0, 3)):
+            referrals.append({"referral_id": f"R{cid}{j}", "child_id": cid,
+                              "referral_date": date(2025, 7, 1) + timedelta(days=rng.randint(0, 400)),
+                              "service": "camhs", "reason": rng.choice(["mental_health", "behaviour"])})  # fmt: skip
+        for j in range(rng.randint(0, 2)):
+            events.append({"event_id": f"E{cid}{j}", "child_id": cid,
+                           "start_date": date(2025, 7, 1) + timedelta(days=rng.randint(0, 400)),
+                           "kind": rng.choice(["suspension", "permanent_exclusion"]), "sessions": 2})  # fmt: skip
+        offsets = rng.sample(range(0, 400), rng.randint(0, 4))  # distinct dates: no ties to rule on
+        for off in offsets:
+            scores.append(_score(cid, date(2025, 7, 1) + timedelta(days=off),
+                                 rng.choice(["baseline", "baseline", "review", "exit"]), rng.randint(0, 40)))  # fmt: skip
+    return {"schools": schools, "children": kids, "attendance": attendance, "referrals": referrals,
+            "suspensions": events, "assessments": scores}  # fmt: skip
+
+
+def _naive_board(
+    tables: dict[str, list[dict[str, Any]]], start: date, end: date
+) -> dict[str, dict[str, int]]:
+    """The contract's section 4 read literally, in plain Python, one child at a time."""
+    out = {s["school_id"]: dict.fromkeys(("children", "present", "possible", "with_sessions", "persistent",
+                                          "severe", "mh_referrals", "suspensions", "permanent_exclusions",
+                                          "sdq_with_both", "sdq_improved"), 0)
+           for s in tables["schools"]}  # fmt: skip
+    for k in tables["children"]:
+        if k["enrolled_date"] is None or k["enrolled_date"] > end:
+            continue
+        if k["exit_date"] is not None and k["exit_date"] < start:
+            continue
+        row, cid = out[k["school_id"]], k["child_id"]
+        row["children"] += 1
+        mine = [a["code"] for a in tables["attendance"] if a["child_id"] == cid and start <= a["date"] <= end]
+        present, possible = sum(c in PRESENT_CODES for c in mine), sum(c in POSSIBLE_CODES for c in mine)
+        row["present"] += present
+        row["possible"] += possible
+        if possible:
+            row["with_sessions"] += 1
+            row["persistent"] += (possible - present) / possible >= 0.1
+            row["severe"] += (possible - present) / possible >= 0.5
+        for r in tables["referrals"]:
+            row["mh_referrals"] += (
+                r["child_id"] == cid
+                and r["reason"] == "mental_health"
+                and (start <= r["referral_date"] <= end)
+            )
+        for e in tables["suspensions"]:
+            if e["child_id"] == cid and start <= e["start_date"] <= end:
+                row["suspensions" if e["kind"] == "suspension" else "permanent_exclusions"] += 1
+        sdq = sorted((s["assessment_date"], s["wave"], s["score"]) for s in tables["assessments"]
+                     if s["child_id"] == cid and s["assessment_date"] <= end)  # fmt: skip
+        baselines = [s for s in sdq if s[1] == "baseline"]
+        if baselines:
+            later = [s for s in sdq if s[0] > baselines[0][0]]
+            if later:
+                row["sdq_with_both"] += 1
+                row["sdq_improved"] += baselines[0][2] - later[-1][2] >= 3
+    out["all"] = {c: sum(out[s][c] for s in out) for c in out["S01"]}
+    return out
+
+
+def test_board_counts_match_a_naive_reading_of_the_contract(tmp_path: Path) -> None:
+    tables = _random_snapshot_tables(2026)
+    snap = build(tmp_path, **tables)
+    rng = random.Random(5)
+    periods = [(AY_FROM, AY_TO), (date(2025, 8, 1), date(2025, 12, 31)), (date(2026, 1, 1), date(2026, 4, 5)),
+               (date(2026, 4, 6), date(2026, 7, 31)), (date(2024, 8, 1), date(2025, 7, 31))]  # fmt: skip
+    for _ in range(15):
+        a = date(2025, 6, 1) + timedelta(days=rng.randint(0, 300))
+        periods.append((a, a + timedelta(days=rng.randint(0, 150))))
+    for start, end in periods:
+        raw = figures.board_raw(snap, Filters(period=custom(start, end)))
+        got = {
+            r["school_id"]: {c: r[c] for c in _naive_board(tables, start, end)["all"]} for r in raw.to_dicts()
+        }
+        assert got == _naive_board(tables, start, end), (start, end)
