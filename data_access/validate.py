@@ -37,6 +37,7 @@ from data_access.manifest import read_manifest, sha256_of
 
 EXAMPLE_ROWS = 5
 """How many example rows a problem carries."""
+_SHARED_PASS_ROWS = 10_000
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -570,17 +571,33 @@ def _run_row_rules(
     counts = scan.select([rule.broken.sum().alias(f"r{i}") for i, rule in enumerate(rules)]).collect(
         engine="streaming"
     )
-    for i, rule in enumerate(rules):
-        count = int(counts.item(0, f"r{i}") or 0)
-        if count == 0:
-            continue
-        examples = (
-            scan.with_row_index("row", offset=1)
-            .filter(rule.broken)
-            .select(["row", *rule.shows])
-            .head(EXAMPLE_ROWS)
-            .collect()
+    broken = {i: int(counts.item(0, f"r{i}") or 0) for i in range(len(rules))}
+    broken = {i: count for i, count in broken.items() if count}
+    if not broken:
+        return
+    numbered = scan.with_row_index("row", offset=1)
+    # Rarely broken rules get their examples from one shared pass over the offending rows; a rule broken
+    # by many rows gets its own query, which stops as soon as it has found its first few.
+    rare = [i for i, count in broken.items() if count <= _SHARED_PASS_ROWS]
+    shared: pl.DataFrame | None = None
+    if rare:
+        wanted = list(dict.fromkeys(name for i in rare for name in rules[i].shows))
+        shared = (
+            numbered.filter(pl.any_horizontal([rules[i].broken for i in rare]))
+            .select(["row", *wanted, *[rules[i].broken.alias(f"broken{i}") for i in rare]])
+            .collect(engine="streaming")
         )
+    for i, count in broken.items():
+        rule = rules[i]
+        if shared is not None and i in rare:
+            examples = shared.filter(pl.col(f"broken{i}")).select(["row", *rule.shows]).head(EXAMPLE_ROWS)
+        else:
+            examples = (
+                numbered.filter(rule.broken)
+                .select(["row", *rule.shows])
+                .head(EXAMPLE_ROWS)
+                .collect(engine="streaming")
+            )
         problems.append(
             Problem(
                 rule.rule,
@@ -597,40 +614,47 @@ def _check_unique(
     scan: pl.LazyFrame, file_name: str, table: str, good: frozenset[str], problems: list[Problem]
 ) -> None:
     """Report rows that share a key which must be unique."""
-    key = _UNIQUE_KEYS.get(table)
-    if key is None or not all(name in good for name in key):
+    key = list(_UNIQUE_KEYS.get(table, ()))
+    if not key or not all(name in good for name in key):
         return
     complete = pl.all_horizontal([pl.col(name).is_not_null() for name in key])
-    keyed = scan.filter(complete)
-    if len(key) == 1:
-        summary = keyed.select(pl.len().alias("rows"), pl.col(key[0]).n_unique().alias("distinct"))
-        counted = summary.collect(engine="streaming")
-        suspect = counted.item(0, "rows") != counted.item(0, "distinct")
-    else:
-        # Grouping ~100 million composite keys is slow; sorting their 64-bit hashes and comparing neighbours
-        # is several times faster. A repeated hash (a duplicate or, very rarely, a collision) is then
-        # settled exactly by grouping.
-        hashes = keyed.select(pl.struct(list(key)).hash(seed=0).alias("hash")).sort("hash")
-        repeats = hashes.select((pl.col("hash") == pl.col("hash").shift(1)).sum()).collect(engine="streaming")
-        suspect = bool(repeats.item())
-    if not suspect:
-        return
-    repeated = keyed.group_by(list(key)).agg(pl.len().alias("rows")).filter(pl.col("rows") > 1)
-    totals = repeated.select(pl.len().alias("keys"), pl.col("rows").sum().alias("rows")).collect(
-        engine="streaming"
+    key_hash = pl.struct(key).hash(seed=0)
+    # Grouping ~100 million composite keys is slow; sorting their 64-bit hashes and comparing neighbours is
+    # several times faster. The few repeated hashes (duplicates or, very rarely, a collision) are then
+    # settled exactly on just the rows that carry them.
+    repeated_hashes = (
+        scan.filter(complete)
+        .select(key_hash.alias("hash"))
+        .sort("hash")
+        .filter(pl.col("hash") == pl.col("hash").shift(1))
+        .unique()
+        .collect(engine="streaming")
+        .to_series()
     )
-    count = int(totals.item(0, "rows") or 0)
+    if repeated_hashes.is_empty():
+        return
+    suspects = (
+        scan.with_row_index("row", offset=1)
+        .filter(complete & key_hash.is_in(repeated_hashes.implode()))
+        .select(["row", *key])
+        .collect(engine="streaming")
+    )
+    repeated = suspects.group_by(key).agg(pl.len().alias("rows")).filter(pl.col("rows") > 1)
+    count = int(repeated["rows"].sum())
     if count == 0:
         return
-    examples = repeated.sort(list(key)).head(EXAMPLE_ROWS).collect(engine="streaming")
+    # Show the repeated rows themselves (with their positions), for the first few repeated keys.
+    first_keys = repeated.sort(key).head(EXAMPLE_ROWS).select(key)
+    examples = suspects.join(first_keys, on=key, how="semi").sort([*key, "row"]).head(EXAMPLE_ROWS)
     label = key[0] if len(key) == 1 else f"({', '.join(key)})"
+    values = repeated.height
     problems.append(
         Problem(
             "duplicate-key",
             file_name,
             label,
             f"{label} must be unique: {count} rows share their {label} with another row "
-            f"({totals.item(0, 'keys')} repeated value{'s' if totals.item(0, 'keys') != 1 else ''})",
+            f"({values} repeated value{'s' if values != 1 else ''})",
             _examples(examples),
             count,
         )
