@@ -1,27 +1,46 @@
-"""Chart images (PNG and SVG) through vl-convert, which renders Vega-Lite offline with no browser."""
+"""Chart images (PNG and SVG) through vl-convert, which renders Vega-Lite offline with no browser.
+
+By default an image is the chart as drawn on screen (a ``"container"`` width becomes 720 px, and titles, axes
+and legends add their own room). Given ``width`` and ``height``, the whole image — title, subtitle (where the
+``c`` note sits), axes and legend included — is exactly that size, for slides and the board pack.
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any, Final
 
 import altair as alt
 import vl_convert as vlc
 
-
-def chart_svg(chart: alt.TopLevelMixin) -> bytes:
-    """The chart as SVG, titled and footnoted as on screen (a "container" width becomes 720 px)."""
-    return vlc.vegalite_to_svg(_spec(chart)).encode("utf-8")
+CONTAINER_WIDTH: Final = 720
 
 
-def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+def chart_svg(chart: alt.TopLevelMixin, *, width: int | None = None, height: int | None = None) -> bytes:
+    """The chart as SVG, titled and footnoted as on screen."""
+    return vlc.vegalite_to_svg(chart_spec(chart, width=width, height=height)).encode("utf-8")
+
+
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, *, width: int | None = None,
+              height: int | None = None) -> bytes:  # fmt: skip
     """The chart as PNG at ``scale`` × its size in pixels (2 for crisp slides and print)."""
-    return bytes(vlc.vegalite_to_png(_spec(chart), scale=scale))
+    return bytes(vlc.vegalite_to_png(chart_spec(chart, width=width, height=height), scale=scale))
 
 
-def _spec(chart: alt.TopLevelMixin) -> str:
+def _is_single_view(spec: dict[str, Any]) -> bool:
+    """True for a single or layered view (the only kinds Vega-Lite can fit to a fixed size)."""
+    return not any(key in spec for key in ("facet", "spec", "concat", "hconcat", "vconcat", "repeat"))
+
+
+def chart_spec(chart: alt.TopLevelMixin, *, width: int | None = None, height: int | None = None) -> str:
+    """The Vega-Lite JSON an image is drawn from, sized as described in the module docstring."""
     spec = chart.to_dict()
     if spec.get("width") == "container":
-        spec["width"] = 720
-    if "facet" not in spec and "spec" not in spec:
-        spec.setdefault("width", 720)
-    import json
-
+        spec["width"] = CONTAINER_WIDTH
+    single = _is_single_view(spec)
+    if single:
+        spec.setdefault("width", CONTAINER_WIDTH)
+    if single and width is not None and height is not None:
+        spec["width"], spec["height"] = width, height
+        spec["autosize"] = {"type": "fit", "contains": "padding"}
     return json.dumps(spec)
