@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+import polars as pl
 import streamlit as st
 
 from dashboard import audit
 from dashboard.auth import Viewer, require_viewer
-from dashboard.data import cached, current_state
+from dashboard.data import cached, current_state, refresh_state
 from dashboard.filters_ui import dismiss_notices, filter_sidebar
 from dashboard.registry import PAGES_BY_KEY, PageSpec
 from data_access import figures
@@ -23,7 +24,7 @@ from data_access.contract import SUPPRESSION_FOOTNOTE
 from data_access.filters import Filters, default_period_for
 from data_access.periods import Period, format_date, periods_for_snapshot
 from data_access.policy import Policy, policy_for
-from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, open_snapshot
+from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, forget_cached, open_snapshot
 
 T = TypeVar("T")
 SOURCE = ("Source: AllChild Impact Programmes case records, anonymised snapshot. Comparators: DfE statistics via "
@@ -54,8 +55,12 @@ class PageContext:
         return format_date(self.snapshot.snapshot_date)
 
     def view(self, fn: Callable[..., T], *args: Hashable, **kwargs: Hashable) -> T:
-        """A cached figure: ``fn(snapshot, filters, role, *args, **kwargs)``."""
-        return cached(fn, self.snapshot, self.filters, self.role, *args, **kwargs)
+        """A cached figure: ``fn(snapshot, filters, role, *args, **kwargs)``; stops the page with a clear
+        message when the snapshot has become unreadable while being served."""
+        try:
+            return cached(fn, self.snapshot, self.filters, self.role, *args, **kwargs)
+        except SnapshotError as error:
+            _unreadable(self.snapshot, error)
 
     def audit_download(self, kind: str, title: str) -> None:
         """Record a download in the audit log (what and from which snapshot; never the figures)."""
@@ -65,7 +70,23 @@ class PageContext:
     @property
     def children_in_scope(self) -> int:
         """How many children the filters select for the period (0 means an empty selection)."""
-        return cached(_count_in_scope, self.snapshot, self.filters)
+        try:
+            return cached(_count_in_scope, self.snapshot, self.filters)
+        except SnapshotError as error:
+            _unreadable(self.snapshot, error)
+
+
+def _unreadable(snapshot: Snapshot, error: Exception) -> NoReturn:
+    """A snapshot broke while served: forget it (the next look re-validates the root, so the last good
+    snapshot is served again) and say so instead of showing a traceback."""
+    forget_cached(snapshot.folder)
+    refresh_state()
+    st.error(
+        f"The snapshot of {format_date(snapshot.snapshot_date)} could not be read, so no figures are shown: "
+        f"{str(error)[:500]}. It may have been changed or removed on the server; reload the page in a moment "
+        "to see the last good snapshot."
+    )
+    st.stop()
 
 
 def _count_in_scope(snapshot: Snapshot, filters: Filters) -> int:
@@ -119,18 +140,19 @@ def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
         )
         _refusal_banner(state, policy)
         st.stop()
+    snapshot = state.current
     try:
         snapshot = _chosen_snapshot(state, policy)
         periods = _periods(snapshot.id, snapshot)
-    except (SnapshotError, OSError) as error:
-        st.error(f"The snapshot could not be read, so no figures are shown: {error}")
-        st.stop()
-    school_names = dict(snapshot.schools.select("school_id", "school_name").iter_rows())
+        school_names = dict(snapshot.schools.select("school_id", "school_name").iter_rows())
+        first_day = snapshot.first_day
+    except (SnapshotError, OSError, pl.exceptions.PolarsError) as error:
+        _unreadable(snapshot, error)
     default = default_period_for(snapshot.snapshot_date, list(periods))
     if with_filters:
         filters, notices = filter_sidebar(
             seed_key=snapshot.id, periods=list(periods), default_period=default, school_names=school_names,
-            first_day=min(snapshot.first_day, default.start), last_day=snapshot.snapshot_date,
+            first_day=min(first_day, default.start), last_day=snapshot.snapshot_date,
         )  # fmt: skip
     else:
         filters, notices = st.session_state.get("_filters_value") or Filters(period=default), []
