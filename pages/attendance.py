@@ -1,0 +1,198 @@
+"""Attendance: weekly rate against the baseline year, persistent and severe absence by term with comparators,
+authorised against unauthorised absence, and attendance before and after enrolment."""
+
+import streamlit as st
+
+from dashboard.charts_progress import long_form, trend_lines
+from dashboard.components import figure_block
+from dashboard.page import empty_selection, page_footer, page_setup
+from data_access import comparators, trends, views
+from data_access.periods import terms_up_to
+
+ctx = page_setup("attendance")
+if empty_selection(ctx):
+    st.stop()
+
+period = ctx.filters.period
+RATE = "Attendance rate (%)"
+shown_c: list[bool] = []
+
+
+def comparator_note(indicator: str) -> str:
+    """Source and year of a figure's comparator lines, and the caveat."""
+    rows = comparators.latest(indicator)
+    if rows.is_empty():
+        return comparators.CAVEAT
+    year, source = rows.item(0, "academic_year"), rows.item(0, "source")
+    return (
+        f"Reference lines: Wigan, North West and England, all pupils, whole academic year {year} "
+        f"(the newest published; comparators exist per academic year, not per term). Source: {source}. "
+        f"{comparators.CAVEAT}"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ weekly
+weekly = ctx.view(trends.weekly_attendance)
+shown_c.append(weekly.has_suppressed_values)
+weekly_definition = trends.TREND_DEFINITIONS["weekly_attendance"]
+description = (
+    "Attendance rate of the children in scope week by week through the period (solid line), against the same "
+    "children's attendance in the 12 months before each of them enrolled, lined up by week of the school year "
+    "(dashed line)."
+)
+figure_block(
+    ctx,
+    key="weekly",
+    title="Attendance rate by week, against the baseline year",
+    description=description,
+    chart=trend_lines(
+        weekly.plottable(),
+        x="week_start",
+        y="attendance_rate",
+        series="series",
+        status="attendance_rate__status",
+        title="Attendance rate by week",
+        subtitle="Same children: the period against their year before enrolment",
+        description=description,
+        x_title="Week starting",
+        y_title=RATE,
+        x_format="%b %Y",
+        tooltip_format="%d %b %Y",
+        comparators=comparators.latest("attendance_rate"),
+        height=360,
+    ),
+    table=weekly,
+    definitions=["attendance_rate"],
+    labels={
+        "week_start": "Week starting",
+        "academic_week": "Week of academic year",
+        "series": "Series",
+        "attendance_rate": RATE,
+    },
+    note=f"**{weekly_definition.title}.** {weekly_definition.definition} Gaps are weeks with no school sessions "
+    f"(holidays). {comparator_note('attendance_rate')}",
+)
+
+# ------------------------------------------------------------------------------------------------ by term
+terms = terms_up_to(min(period.end, ctx.snapshot.snapshot_date), ctx.snapshot.first_day)
+by_term = ctx.view(views.by_period, terms)
+for name, title in (
+    ("persistent_absence_rate", "Persistent absence"),
+    ("severe_absence_rate", "Severe absence"),
+):
+    table = trends.only(by_term, [name], keys=["period", "start", "end"])
+    shown_c.append(table.has_suppressed_values)
+    threshold = "10%" if name == "persistent_absence_rate" else "50%"
+    description = (
+        f"Share of children in scope each term who missed {threshold} or more of their possible sessions, over the "
+        "last six terms, with Wigan, North West and England rates for all pupils as reference lines."
+    )
+    figure_block(
+        ctx,
+        key=name.removesuffix("_rate"),
+        title=f"{title} by term",
+        description=description,
+        chart=trend_lines(
+            table.plottable(),
+            x="period",
+            y=name,
+            status=f"{name}__status",
+            x_type="N",
+            x_sort=[p.label for p in terms],
+            title=f"{title} by term",
+            subtitle="% of children with sessions",
+            description=description,
+            x_title="Term",
+            y_title="% of children",
+            zero=True,
+            comparators=comparators.latest(name),
+        ),
+        table=table,
+        definitions=[name],
+        labels={"period": "Term", "start": "From", "end": "To", name: f"{title} (% of children)"},
+        note=comparator_note(name),
+    )
+
+# ------------------------------------------------------------------------------------------------ by month
+monthly = ctx.view(trends.monthly_absence)
+shown_c.append(monthly.has_suppressed_values)
+description = (
+    "Authorised and unauthorised absence as shares of possible sessions in each month of the period, for the "
+    "children in scope."
+)
+figure_block(
+    ctx,
+    key="absence_kinds",
+    title="Authorised and unauthorised absence by month",
+    description=description,
+    chart=trend_lines(
+        long_form(
+            monthly.plottable(),
+            ["month_start", "month"],
+            {
+                "authorised_absence_rate": "Authorised absence",
+                "unauthorised_absence_rate": "Unauthorised absence",
+            },
+        ),
+        x="month",
+        x_type="N",
+        y="value",
+        series="series",
+        status="value__status",
+        title="Absence by month and kind",
+        subtitle="% of possible sessions",
+        description=description,
+        x_title="Month",
+        y_title="% of possible sessions",
+        zero=True,
+    ),
+    table=monthly,
+    definitions=["authorised_absence_rate", "unauthorised_absence_rate"],
+    labels={
+        "month": "Month",
+        "month_start": "Starts",
+        "authorised_absence_rate": "Authorised absence (%)",
+        "unauthorised_absence_rate": "Unauthorised absence (%)",
+    },
+    note=trends.TREND_DEFINITIONS["monthly_absence"].definition,
+)
+
+# ------------------------------------------------------------------------------------------------ around enrolment
+around = ctx.view(trends.attendance_around_enrolment)
+shown_c.append(around.has_suppressed_values)
+around_definition = trends.TREND_DEFINITIONS["attendance_around_enrolment"]
+description = (
+    "Attendance rate of the children in scope in the 12 months before and the 12 months after they enrolled, each "
+    "child lined up on the calendar month of their own enrolment (month 0)."
+)
+figure_block(
+    ctx,
+    key="around_enrolment",
+    title="Attendance before and after enrolment",
+    description=description,
+    chart=trend_lines(
+        around.plottable(),
+        x="month_offset",
+        y="attendance_rate",
+        status="attendance_rate__status",
+        x_type="Q",
+        title="Attendance before and after enrolment",
+        subtitle="Same children, aligned on their month of enrolment",
+        description=description,
+        x_title="Months from enrolment (0 = month of enrolment)",
+        y_title=RATE,
+        x_marker=(0, "Enrolment"),
+        tooltip=[],
+    ),
+    table=around,
+    definitions=["attendance_rate"],
+    labels={
+        "month_offset": "Months from enrolment",
+        "month": "Month",
+        "attendance_rate": RATE,
+        "children_with_sessions": "Children with sessions",
+    },
+    note=f"**{around_definition.title}.** {around_definition.definition}",
+)
+
+page_footer(ctx, suppressed=any(shown_c))

@@ -1,0 +1,199 @@
+"""School progress: every board figure per school (sortable), each school's monthly attendance, SDQ band movement
+and reading, writing and maths levels at baseline against latest."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard.charts_progress import grouped_bars, long_form, school_multiples
+from dashboard.components import figure_block
+from dashboard.page import empty_selection, page_footer, page_setup
+from data_access import comparators, trends, views
+from data_access.contract import ATTAINMENT_LEVELS, SDQ_TOTAL_BANDS
+from data_access.definitions import DEFINITIONS
+
+ctx = page_setup("school_progress")
+if empty_selection(ctx):
+    st.stop()
+
+shown_c: list[bool] = []
+BY_SCHOOL = "school_id"
+SORT_LABELS = {BY_SCHOOL: "School (as in the board paper)"} | {
+    f: DEFINITIONS[f].title for f in views.BOARD_FIGURES
+}
+
+# ------------------------------------------------------------------------------------------------ board table
+board = ctx.view(views.board_table)
+shown_c.append(board.has_suppressed_values)
+left, right = st.columns([3, 2])
+sort_by = left.selectbox(
+    "Sort schools by",
+    list(SORT_LABELS),
+    key="progress_sort",
+    format_func=SORT_LABELS.get,
+    help="Hidden (c) and empty (–) values go last; the total row stays at the bottom.",
+)
+order = right.radio(
+    "Order",
+    ["Highest first", "Lowest first"],
+    key="progress_sort_order",
+    horizontal=True,
+    disabled=sort_by == BY_SCHOOL,
+)
+ranked = trends.sorted_board(board, sort_by, descending=order == "Highest first")
+labels = {"school_id": "School"} | {name: DEFINITIONS[name].title for name in views.BOARD_FIGURES}
+named = ranked.display(labels).with_columns(
+    pl.col("School").replace(ctx.school_names | {"all": "All selected schools"})
+)
+figure_block(
+    ctx,
+    key="progress_board",
+    title="Board figures by school",
+    description="One row per school with every board figure for the period (the same figures as the board "
+    "report), then the total for all schools shown.",
+    chart=None,
+    table=named,
+    suppressed=board.has_suppressed_values,
+    definitions=views.BOARD_FIGURES,
+    note="Use “Sort schools by” above to rank the schools; clicking a column heading sorts the text as shown.",
+)
+
+# ------------------------------------------------------------------------------------------------ small multiples
+monthly = ctx.view(trends.school_monthly_attendance)
+shown_c.append(monthly.has_suppressed_values)
+description = "Attendance rate of each school's children in scope, month by month through the period, one panel per school."
+figure_block(
+    ctx,
+    key="school_trends",
+    title="Attendance rate by month, school by school",
+    description=description,
+    chart=school_multiples(
+        monthly.plottable(),
+        x="month_start",
+        y="attendance_rate",
+        facet="school_name",
+        status="attendance_rate__status",
+        title="Attendance rate by month",
+        description=description,
+        y_title="Attendance (%)",
+        comparators=comparators.latest("attendance_rate"),
+    ),
+    table=monthly,
+    definitions=["attendance_rate"],
+    labels={
+        "school_id": "School id",
+        "school_name": "School",
+        "month_start": "Month starting",
+        "attendance_rate": "Attendance rate (%)",
+    },
+    note=comparators.CAVEAT,
+)
+
+# ------------------------------------------------------------------------------------------------ SDQ bands
+bands = ctx.view(trends.sdq_bands)
+movement = ctx.view(trends.sdq_band_movement)
+shown_c += [bands.has_suppressed_values, movement.has_suppressed_values]
+band_names = [band[0] for band in SDQ_TOTAL_BANDS]
+band_definition = trends.TREND_DEFINITIONS["sdq_bands"]
+description = (
+    "Share of children with both SDQ scores in each total difficulties band at their baseline and at their latest "
+    "assessment; more children in 'close to average' and fewer in 'very high' is better."
+)
+figure_block(
+    ctx,
+    key="sdq_bands",
+    title="SDQ total difficulties bands: baseline against latest",
+    description=description,
+    chart=grouped_bars(
+        long_form(bands.plottable(), ["level"], {"baseline_pct": "Baseline", "latest_pct": "Latest"}),
+        x="level",
+        y="value",
+        series="series",
+        status="value__status",
+        x_sort=band_names,
+        percent=True,
+        title="SDQ total difficulties bands",
+        subtitle="% of children with a baseline and a later score",
+        description=description,
+        x_title="Band (teacher-rated total difficulties)",
+        y_title="% of children",
+    ),
+    table=bands,
+    definitions=["sdq_total_improved_pct"],
+    labels={
+        "level": "Band",
+        "baseline_children": "Children at baseline",
+        "latest_children": "Children at latest",
+        "baseline_pct": "% at baseline",
+        "latest_pct": "% at latest",
+    },
+    note=f"**{band_definition.title}.** {band_definition.definition}",
+)
+description = "How many children moved to a better band, stayed in the same band or moved to a worse band."
+figure_block(
+    ctx,
+    key="sdq_movement",
+    title="Movement between SDQ bands from baseline to latest",
+    description=description,
+    chart=grouped_bars(
+        long_form(movement.plottable(), ["movement"], {"children_pct": "Children"}),
+        x="movement",
+        y="value",
+        series="series",
+        status="value__status",
+        x_sort=list(trends.MOVEMENTS),
+        percent=True,
+        title="Movement between SDQ bands",
+        subtitle="% of children with a baseline and a later score",
+        description=description,
+        x_title="",
+        y_title="% of children",
+    ),
+    table=movement,
+    definitions=["sdq_total_improved_pct"],
+    labels={"movement": "Movement", "children": "Children", "children_pct": "% of children"},
+)
+
+# ------------------------------------------------------------------------------------------------ attainment
+levels = ctx.view(trends.attainment_levels)
+shown_c.append(levels.has_suppressed_values)
+level_names = [f"{number} {name}" for number, name in ATTAINMENT_LEVELS.items()]
+description = (
+    "Children at each teacher-assessed level in reading, writing and maths at baseline and at their latest "
+    "assessment; bars moving right (towards 'at' and 'above expected') is better."
+)
+figure_block(
+    ctx,
+    key="attainment",
+    title="Reading, writing and maths levels: baseline against latest",
+    description=description,
+    chart=grouped_bars(
+        long_form(
+            levels.plottable(),
+            ["measure", "level"],
+            {"baseline_children": "Baseline", "latest_children": "Latest"},
+        ),
+        x="level",
+        y="value",
+        series="series",
+        status="value__status",
+        x_sort=level_names,
+        facet="measure",
+        facet_sort=["Reading", "Writing", "Maths"],
+        title="Attainment levels",
+        description=description,
+        subtitle="Children with a baseline and a later assessment",
+        x_title="Level",
+        y_title="Children",
+    ),
+    table=levels,
+    definitions=(),
+    labels={
+        "measure": "Subject",
+        "level": "Level",
+        "baseline_children": "Children at baseline",
+        "latest_children": "Children at latest",
+    },
+    note=trends.TREND_DEFINITIONS["attainment_levels"].definition,
+)
+
+page_footer(ctx, suppressed=any(shown_c))
