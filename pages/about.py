@@ -87,7 +87,8 @@ with sections[1]:
             ],
         }
     )
-    st.dataframe(codes, hide_index=True, key="about_codes")
+    with st.container(key="about_codes"):
+        st.dataframe(codes, hide_index=True, key="about_codes_table")
 
 # ------------------------------------------------------------------------------------------------ manifest
 with sections[2]:
@@ -97,7 +98,7 @@ with sections[2]:
         f"contract version {manifest.get('schema_version', '–')} · folder `{ctx.snapshot.folder.name}`"
     )
     files = manifest.get("files", {})
-    st.dataframe(
+    st.container(key="about_manifest").dataframe(
         pl.DataFrame(
             {
                 "File": list(files),
@@ -107,7 +108,7 @@ with sections[2]:
             schema={"File": pl.String, "Rows": pl.Int64, "SHA-256 checksum": pl.String},
         ),
         hide_index=True,
-        key="about_manifest",
+        key="about_manifest_table",
     )
     st.caption(
         "Every file is checked against its row count and checksum, and every rule of the data contract, before a "
@@ -151,7 +152,7 @@ with sections[4]:
         "overall absence rate."
     )
     st.info(comparators.CAVEAT, icon=":material/info:")
-    st.dataframe(
+    st.container(key="about_comparators").dataframe(
         comparators.benchmarks().select(
             pl.col("indicator").alias("Indicator"),
             pl.col("academic_year").alias("Academic year"),
@@ -161,7 +162,7 @@ with sections[4]:
             pl.col("source").alias("Source"),
         ),
         hide_index=True,
-        key="about_comparators",
+        key="about_comparators_table",
     )
 
 # ------------------------------------------------------------------------------------------------ accessibility

@@ -1,0 +1,157 @@
+"""AppTest of the Attendance, School progress and About pages on a demo snapshot, for every allowed role.
+
+Each page opens without an exception and shows its figure blocks; a councillor sees ``c`` where AllChild staff see
+numbers; School progress shows exactly the ``report`` command's figures; About renders every definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from apptest_support import figure_keys, find_block, open_page, shown_table
+
+from dashboard.data import clear_figures, refresh_state
+from data_access import trends
+from data_access.cli import main
+from data_access.contract import CODE_CATEGORIES, MEASURES
+from data_access.definitions import DEFINITIONS, measure_definition
+from data_access.periods import academic_year
+from data_access.report import report_rows
+from data_access.snapshots import Snapshot, forget_cached, open_snapshot
+from data_access.suppression import format_shown
+
+ROLES = ("councillor", "commissioner", "allchild", "admin")
+SNAPSHOT_DATE = "2026-11-20"
+YEAR_2025 = academic_year(2025)
+QUERY = {"period": "2025-26"}
+ATTENDANCE_BLOCKS = ["weekly", "persistent_absence", "severe_absence", "absence_kinds", "around_enrolment"]
+PROGRESS_BLOCKS = ["progress_board", "school_trends", "sdq_bands", "sdq_movement", "attainment"]
+SMALL_COUNTS = {"1", "2", "3", "4"}
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo snapshot of this module's own (the shared data/snapshots may change under other work)."""
+    root = tmp_path_factory.mktemp("demo-root")
+    assert main(["demo", str(root), "--snapshot-date", SNAPSHOT_DATE]) == 0
+    return root
+
+
+@pytest.fixture
+def demo_env(demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Snapshot]:
+    """Point the app at the demo snapshot, with its own state folder and demo sign-in."""
+    monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(demo_root))
+    monkeypatch.setenv("IMPACT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("IMPACT_CREDENTIALS_FILE", str(tmp_path / "no-credentials.yaml"))
+    monkeypatch.delenv("IMPACT_ENV", raising=False)
+    refresh_state()
+    clear_figures()
+    yield open_snapshot(demo_root / SNAPSHOT_DATE)
+    refresh_state()
+    clear_figures()
+    forget_cached()
+
+
+def cells(at: object, keys: list[str]) -> list[str]:
+    """Every cell of the figure columns of the given blocks' tables (key columns such as dates left out)."""
+    skip = {"Week starting", "Week of academic year", "Series", "Term", "From", "To", "Month", "Starts", "School",
+            "School id", "Month starting", "Months from enrolment", "Band", "Movement", "Subject", "Level"}  # fmt: skip
+    return [v for key in keys for row in shown_table(at, key) for k, v in row.items() if k not in skip]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_attendance_opens_for_every_role_with_all_its_figures(demo_env: Snapshot, role: str) -> None:
+    at = open_page("attendance", role, QUERY)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert figure_keys(at) == ATTENDANCE_BLOCKS
+    shown = cells(at, ATTENDANCE_BLOCKS)
+    if role in ("councillor", "commissioner"):
+        assert not SMALL_COUNTS & set(shown)
+    else:
+        assert "c" not in shown
+
+
+@pytest.mark.parametrize("role", ["commissioner", "allchild", "admin"])
+def test_school_progress_opens_for_every_allowed_role(demo_env: Snapshot, role: str) -> None:
+    at = open_page("school_progress", role, QUERY)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert figure_keys(at) == PROGRESS_BLOCKS
+    if role == "commissioner":
+        assert not SMALL_COUNTS & set(cells(at, PROGRESS_BLOCKS))
+
+
+def test_councillor_cannot_open_school_progress(demo_env: Snapshot) -> None:
+    at = open_page("school_progress", "councillor", QUERY)
+    assert not at.exception
+    assert any("not available for your role" in e.value for e in at.error)
+    assert figure_keys(at) == []
+
+
+def test_councillor_sees_c_where_allchild_sees_numbers(demo_env: Snapshot) -> None:
+    # One small school makes the by-term and monthly figures cover too few children for a councillor.
+    query = {**QUERY, "school": "S07"}
+    councillor = open_page("attendance", "councillor", query)
+    allchild = open_page("attendance", "allchild", query)
+    for key in ("persistent_absence", "weekly"):
+        hidden = shown_table(councillor, key)
+        exact = shown_table(allchild, key)
+        assert len(hidden) == len(exact)
+        pairs = [(h, e) for h_row, e_row in zip(hidden, exact, strict=True) for h, e in zip(h_row.values(),
+                                                                                             e_row.values(), strict=True)]  # fmt: skip
+        assert any(h == "c" and e not in ("c", "–") for h, e in pairs), key
+        # Wherever the councillor sees a number it is the same number AllChild staff see.
+        assert all(h == e for h, e in pairs if h not in ("c",))
+
+
+@pytest.mark.parametrize("role", ["commissioner", "admin"])
+def test_school_progress_table_equals_the_report(demo_env: Snapshot, role: str) -> None:
+    at = open_page("school_progress", role, QUERY)
+    shown = shown_table(at, "progress_board")
+    report = report_rows(demo_env.folder, YEAR_2025.start, YEAR_2025.end, [], role)["rows"]
+    assert len(shown) == len(report)
+    names = dict(demo_env.schools.select("school_id", "school_name").iter_rows()) | {
+        "all": "All selected schools"
+    }
+    for shown_row, report_row in zip(shown, report, strict=True):
+        assert shown_row["School"] == names[report_row["school_id"]]
+        values = list(shown_row.values())[1:]
+        expected = [format_shown(report_row[name]) for name in list(report_row)[1:]]
+        assert values == expected, report_row["school_id"]
+
+
+def test_school_progress_sorts_by_the_chosen_figure(demo_env: Snapshot) -> None:
+    at = open_page("school_progress", "allchild", QUERY)
+    at.selectbox(key="progress_sort").select("attendance_rate").run()
+    assert not at.exception
+    rows = shown_table(at, "progress_board")
+    rates = [float(r["Attendance rate"]) for r in rows[:-1]]
+    assert rates == sorted(rates, reverse=True)
+    assert rows[-1]["School"] == "All selected schools"
+    at.radio(key="progress_sort_order").set_value("Lowest first").run()
+    rates = [float(r["Attendance rate"]) for r in shown_table(at, "progress_board")[:-1]]
+    assert rates == sorted(rates)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_about_renders_every_definition_for_every_role(demo_env: Snapshot, role: str) -> None:
+    at = open_page("about", role)
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(m.value for m in at.markdown)
+    for definition in (*DEFINITIONS.values(), *trends.TREND_DEFINITIONS.values()):
+        assert definition.title in text
+        assert definition.definition in text
+    for measure in MEASURES:
+        assert measure_definition(measure) in text
+    codes = find_block(at.main, "about_codes").dataframe[0].value
+    assert list(codes["Category"]) == list(CODE_CATEGORIES)
+    manifest = find_block(at.main, "about_manifest").dataframe[0].value
+    assert dict(zip(manifest["File"], manifest["Rows"], strict=True)) == {
+        name: entry["rows"] for name, entry in demo_env.manifest["files"].items()
+    }
+    sources = find_block(at.main, "about_comparators").dataframe[0].value
+    assert {"England", "North West", "Wigan"} <= set(sources["Area"])
+    assert "25 November 2026" in text and "Okabe" in text
