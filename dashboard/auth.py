@@ -312,6 +312,7 @@ def attempt_sign_in(
     audit.record(audit.SIGN_IN_FAILED, logged_name, reason="wrong_credentials", failures=outcome.failures)
     if outcome.locked_now:
         audit.record(audit.LOCKOUT, logged_name, minutes=LOCKOUT_SECONDS // 60)
+    if outcome.locked:
         return LOCKED_OUT
     return WRONG_CREDENTIALS
 

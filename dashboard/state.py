@@ -58,10 +58,11 @@ def username_key(typed: str) -> str:
 
 @dataclass(frozen=True)
 class FailureOutcome:
-    """What one failed attempt did: how many failures are now counted, and whether it locked the name."""
+    """What one failed attempt did: failures now counted, whether it locked the name, whether it is locked."""
 
     failures: int
     locked_now: bool
+    locked: bool
 
 
 class StateStore:
@@ -178,8 +179,12 @@ class StateStore:
         key = username_key(typed_username)
         with self._transaction() as db:
             row = db.execute(
-                "SELECT failures, last_failure FROM failed_logins WHERE username_key = ?", (key,)
+                "SELECT failures, last_failure, locked_until FROM failed_logins WHERE username_key = ?",
+                (key,),
             ).fetchone()
+            if row is not None and row[2] is not None and row[2] > now:
+                # Already locked (another session got there first): the lock stands, unextended.
+                return FailureOutcome(failures=MAX_FAILED_ATTEMPTS, locked_now=False, locked=True)
             failures = 1 if row is None or now - row[1] > LOCKOUT_SECONDS else int(row[0]) + 1
             locked_now = failures >= MAX_FAILED_ATTEMPTS
             db.execute(
@@ -189,7 +194,7 @@ class StateStore:
                 "locked_until = excluded.locked_until",
                 (key, 0 if locked_now else failures, now, now + LOCKOUT_SECONDS if locked_now else None),
             )
-        return FailureOutcome(failures=failures, locked_now=locked_now)
+        return FailureOutcome(failures=failures, locked_now=locked_now, locked=locked_now)
 
     def clear_failures(self, typed_username: str) -> None:
         """Forget the failures of a name after a successful sign-in."""
