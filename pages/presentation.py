@@ -1,0 +1,168 @@
+"""Presentation view: the board's story one screen at a time, full width and in large type, for a projector.
+
+Screens: the headline figures, each page's key chart, then the school-by-school table. The filters and period
+are those of the view it was opened from (the URL and session, through ``page_setup``); the current screen is
+in the URL (``screen``), so a link reopens it. Figures are shown with suppression applied, as in a published
+board paper, unless leadership turn on exact figures for an internal meeting.
+"""
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from dashboard import audit
+from dashboard.board_pack import board_pack_bytes, pack_file_name
+from dashboard.page import empty_selection, page_footer, page_setup
+from dashboard.story import Story, StoryChart, build_story
+from data_access.contract import SUPPRESSION_FOOTNOTE
+
+CHART_SCALE = 1.6
+CHART_HEIGHT = 300
+# Large type for a projector, the sidebar (filters) out of the way, and the page's own header made compact.
+STYLE = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapseButton"] { display: none !important; }
+[data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: 1.2rem 2.5rem 1rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem; padding: 0 0 .2rem; }
+[data-testid="stMainBlockContainer"] h4 { display: none; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 2.3rem; padding: .2rem 0 .4rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
+[data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
+[data-testid="stMetricValue"] { font-size: 3rem !important; }
+[data-testid="stMetricDelta"] { font-size: 1.2rem !important; }
+[data-testid="stTable"] th, [data-testid="stTable"] td { font-size: 1.05rem; padding: .35rem .55rem; }
+[data-testid="stBaseButton-secondary"] p, [data-testid="stBaseButton-primary"] p { font-size: 1.15rem; }
+.present-counter p { text-align: center; font-size: 1.3rem !important; margin-top: .35rem; }
+</style>
+"""
+
+ctx = page_setup("presentation")
+st.html(STYLE)
+if empty_selection(ctx):
+    st.stop()
+
+exact = bool(st.session_state.get("present_exact", False))
+story: Story = ctx.view(build_story, public=not exact, scale=CHART_SCALE, height=CHART_HEIGHT)
+screens = story.screens
+last = len(screens) - 1
+
+
+def _current_screen() -> int:
+    """The 0-based screen from the URL's 1-based ``screen``; anything invalid opens the first screen."""
+    raw = st.query_params.get("screen", "1")
+    try:
+        index = int(raw) - 1
+    except ValueError:
+        index = 0
+    return min(max(index, 0), last)
+
+
+def _go(index: int) -> None:
+    st.query_params["screen"] = str(index + 1)
+
+
+index = _current_screen()
+if st.query_params.get("screen") != str(index + 1):
+    st.query_params["screen"] = str(index + 1)
+
+previous, counter, following = st.columns([1, 2, 1], vertical_alignment="center")
+previous.button(
+    "Previous", key="present_prev", icon=":material/arrow_back:", on_click=_go, args=(index - 1,),
+    disabled=index == 0, shortcut="ArrowLeft", width="stretch", help="Previous screen (left arrow key)",
+)  # fmt: skip
+with counter.container(key="present_counter", horizontal_alignment="center"):
+    st.markdown(f"Screen **{index + 1}** of **{len(screens)}**: {story.screen_title(index)}")
+following.button(
+    "Next", key="present_next", icon=":material/arrow_forward:", icon_position="right", on_click=_go,
+    args=(index + 1,), disabled=index == last, shortcut="ArrowRight", type="primary", width="stretch",
+    help="Next screen (right arrow key)",
+)  # fmt: skip
+
+
+def _headline_screen() -> None:
+    st.header("Headline figures", anchor=False)
+    st.markdown(f"{story.period.describe()}, compared with {story.before.describe()}.")
+    columns = st.columns(3)
+    for number, headline in enumerate(story.headlines):
+        change = headline.change
+        with columns[number % 3].container(border=True, key=f"present_tile_{headline.name}"):
+            st.metric(
+                headline.title,
+                headline.now_text,
+                delta=None if change is None else headline.change_text,
+                delta_color="off" if headline.better is None else ("inverse" if headline.better == "lower" else "normal"),
+            )  # fmt: skip
+            detail = f"Year before: {headline.before_text}"
+            if headline.direction_text:
+                detail += f" · {headline.direction_text}"
+            st.caption(detail)
+            if headline.comparators:
+                st.caption("All pupils: " + " · ".join(headline.comparators))
+    if any("c" in (h.now, h.before) for h in story.headlines):
+        st.caption(SUPPRESSION_FOOTNOTE)
+
+
+def _chart_screen(chart: StoryChart) -> None:
+    st.header(chart.title, anchor=False)
+    st.markdown(chart.description)
+    if chart.chart is not None:
+        # The chart carries its description as its accessible name (Vega-Lite "description").
+        st.altair_chart(chart.chart, width="stretch", key=f"present_chart_{chart.key}")
+    if chart.note:
+        st.caption(chart.note)
+    if chart.has_suppressed_values:
+        st.caption(SUPPRESSION_FOOTNOTE)
+    with st.expander("The numbers behind this chart"):
+        st.table(chart.shown(), hide_index=True)
+
+
+def _schools_screen(chart: StoryChart) -> None:
+    st.header(chart.title, anchor=False)
+    st.markdown(chart.description)
+    shown = chart.shown().drop("ID")
+    st.table(shown, hide_index=True)
+    if chart.has_suppressed_values:
+        st.caption(SUPPRESSION_FOOTNOTE)
+
+
+with st.container(key=f"present_screen_{screens[index]}"):
+    if index == 0:
+        _headline_screen()
+    elif index == last:
+        _schools_screen(story.schools)
+    else:
+        _chart_screen(story.charts[index - 1])
+
+st.divider()
+period = ctx.filters.period
+pack_column, exact_column, back_column = st.columns([1, 1, 1], vertical_alignment="center")
+
+
+def _record_export() -> None:
+    audit.record("export", ctx.viewer.username, kind="board_pack", snapshot=ctx.snapshot.snapshot_date.isoformat(),
+                 period=period.key, schools=list(ctx.filters.schools))  # fmt: skip
+
+
+pack_column.download_button(
+    "Board pack (PDF)",
+    lambda: board_pack_bytes(ctx.snapshot, period.start, period.end, ctx.filters.schools),
+    file_name=pack_file_name(ctx.snapshot, period.start, period.end),
+    mime="application/pdf", key="present_pack", on_click=_record_export, icon=":material/picture_as_pdf:",
+    help="The same file as `python -m dashboard board-pack` for this period and these schools; suppression is "
+    "always applied, because board papers may be published.",
+)  # fmt: skip
+exact_column.toggle(
+    "Exact figures (internal meetings only)", key="present_exact",
+    help="Off: figures fewer than 5 are shown as c, as in a published board paper. On: exact figures, for "
+    "AllChild staff only; never for a public meeting.",
+)  # fmt: skip
+back_column.markdown(
+    f":material/close: [Leave the presentation](overview?{urlencode(ctx.filters.to_query(), doseq=True)})"
+)
+if not ctx.filters.selects_everyone and (ctx.filters.year_groups or ctx.filters.sexes or ctx.filters.sen
+                                         or ctx.filters.fsm is not None):  # fmt: skip
+    st.caption("The board pack covers this period and these schools for all children; the year group, sex, free "
+               "school meals and SEN filters of this view are not applied to it (as on the command line).")  # fmt: skip
+page_footer(ctx, suppressed=story.suppressed)

@@ -1,0 +1,149 @@
+"""Presentation view: every screen steps forward and back without error for leadership, and nobody else opens it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from apptest_support import find_block, open_page
+
+from dashboard.auth import NOT_FOR_ROLE
+from dashboard.board_pack import board_pack_bytes
+from dashboard.data import clear_figures, refresh_state
+from dashboard.story import build_story
+from data_access.cli import main as data_access_main
+from data_access.filters import Filters
+from data_access.periods import academic_year
+from data_access.snapshots import Snapshot, forget_cached, open_snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT_DATE = "2026-11-20"
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo snapshot of this module's own (the shared data/snapshots may change under other work)."""
+    root = tmp_path_factory.mktemp("presentation-demo")
+    assert data_access_main(["demo", str(root), "--snapshot-date", SNAPSHOT_DATE]) == 0
+    return root
+
+
+@pytest.fixture
+def demo_env(demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Snapshot]:
+    monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(demo_root))
+    monkeypatch.setenv("IMPACT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("IMPACT_CREDENTIALS_FILE", str(tmp_path / "no-credentials.yaml"))
+    monkeypatch.delenv("IMPACT_ENV", raising=False)
+    refresh_state()
+    clear_figures()
+    yield open_snapshot(demo_root / SNAPSHOT_DATE)
+    refresh_state()
+    clear_figures()
+    forget_cached()
+
+
+def screen_keys(snapshot: Snapshot) -> tuple[str, ...]:
+    return build_story(snapshot, Filters(period=academic_year(2026)), public=True).screens
+
+
+def shown_screen(at: object, screens: tuple[str, ...]) -> str:
+    """The key of the one screen on the page."""
+    found = [s for s in screens if find_block(at.main, f"present_screen_{s}") is not None]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def assert_ok(at: object) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("role", ["allchild", "admin"])
+def test_leadership_step_through_every_screen_and_back(demo_env: Snapshot, role: str) -> None:
+    screens = screen_keys(demo_env)
+    assert screens[0] == "headlines" and screens[-1] == "schools" and len(screens) == 6
+    at = open_page("presentation", role)
+    assert_ok(at)
+    assert at.button(key="present_prev").disabled
+    seen = [shown_screen(at, screens)]
+    for step in range(1, len(screens)):
+        at.button(key="present_next").click().run()
+        assert_ok(at)
+        seen.append(shown_screen(at, screens))
+        assert at.query_params["screen"] == str(step + 1)
+    assert seen == list(screens)
+    assert at.button(key="present_next").disabled
+    for step in range(len(screens) - 2, -1, -1):
+        at.button(key="present_prev").click().run()
+        assert_ok(at)
+        assert shown_screen(at, screens) == screens[step]
+    assert at.query_params["screen"] == "1"
+
+
+def test_headline_screen_shows_the_suppressed_total_row_with_change(demo_env: Snapshot) -> None:
+    at = open_page("presentation", "allchild", {"period": "2025-26"})
+    assert_ok(at)
+    story = build_story(demo_env, Filters(period=academic_year(2025)), public=True)
+    metrics = {m.label: m for m in at.metric}
+    for headline in story.headlines:
+        assert metrics[headline.title].value == headline.now_text
+    children = next(h for h in story.headlines if h.name == "children")
+    assert metrics[children.title].delta == children.change_text
+
+
+def test_a_link_reopens_its_screen_with_its_filters(demo_env: Snapshot) -> None:
+    screens = screen_keys(demo_env)
+    at = open_page("presentation", "allchild", {"screen": "6", "period": "2025-26", "school": ["S02", "S05"]})
+    assert_ok(at)
+    assert shown_screen(at, screens) == "schools"
+    table = at.table[0].value
+    assert list(table["School"]) == [
+        demo_env.schools.row(1)[1],
+        demo_env.schools.row(4)[1],
+        "All schools shown",
+    ]
+    assert "Academic year 2025/26" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("screen", ["0", "99", "abc", "-3"])
+def test_a_junk_screen_in_the_link_opens_a_valid_screen(demo_env: Snapshot, screen: str) -> None:
+    at = open_page("presentation", "admin", {"screen": screen})
+    assert_ok(at)
+    shown = shown_screen(at, screen_keys(demo_env))
+    assert shown in ("headlines", "schools")
+    assert at.query_params["screen"] in ("1", "6")
+
+
+def test_exact_figures_only_when_leadership_turn_them_on(demo_env: Snapshot) -> None:
+    at = open_page("presentation", "allchild", {"screen": "6", "period": "2025-26"})
+    suppressed = at.table[0].value
+    assert (suppressed == "c").any().any()
+    at.toggle(key="present_exact").set_value(True).run()
+    assert_ok(at)
+    exact = at.table[0].value
+    assert not (exact == "c").any().any()
+
+
+@pytest.mark.parametrize("role", ["councillor", "commissioner"])
+def test_other_roles_are_told_the_view_is_not_for_them(demo_env: Snapshot, role: str) -> None:
+    at = open_page("presentation", role)
+    assert not at.exception
+    assert [e.value for e in at.error] == [NOT_FOR_ROLE.format(role=role)]
+    assert not [b.key for b in at.button if str(b.key).startswith("present_")]
+    assert not at.metric and not at.table
+
+
+def test_the_app_button_makes_the_same_file_as_the_command_line(demo_env: Snapshot, tmp_path: Path) -> None:
+    """The download button calls board_pack_bytes for the view's period and schools: the CLI's very bytes."""
+    out = tmp_path / "cli.pdf"
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard", "board-pack", str(demo_env.folder), "--from", "2025-08-01", "--to",
+         "2026-07-31", "--school", "S03", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    in_app = board_pack_bytes(demo_env, date(2025, 8, 1), date(2026, 7, 31), ("S03",))
+    assert in_app == out.read_bytes()
