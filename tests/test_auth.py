@@ -507,3 +507,100 @@ def test_every_page_file_run_directly_shows_only_the_login_form(site: Path, spec
     assert not at.dataframe and not at.table and not at.metric
     assert not at.download_button
     assert SECRET not in texts(at)
+
+
+# The admin pages ------------------------------------------------------------------------------------------
+
+
+def open_page(key: str) -> AppTest:
+    return AppTest.from_file(str(ROOT / f"pages/{key}.py"), default_timeout=60).run()
+
+
+def table_rows(at: AppTest) -> list[dict[str, Any]]:
+    """The rows of the page's one table."""
+    (table,) = at.dataframe
+    rows: list[dict[str, Any]] = table.value.to_dict("records")
+    return rows
+
+
+@pytest.mark.parametrize("page_key", ["users", "audit"])
+@pytest.mark.parametrize("username", ["carl", "cora", "alex"])
+def test_the_admin_pages_are_refused_to_other_roles(site: Path, page_key: str, username: str) -> None:
+    at = sign_in(open_page(page_key), username, PASSWORD)
+    assert not at.exception
+    assert errors(at) == [f"This page is not available for your role ({ACCOUNTS[username][1]})."]
+    assert not at.dataframe
+
+
+def test_the_users_page_adds_changes_and_removes_an_account(site: Path) -> None:
+    credentials = site / "credentials.yaml"
+    at = sign_in(open_page("users"), "ada", PASSWORD)
+    assert not at.exception
+    assert {row["username"] for row in table_rows(at)} == set(ACCOUNTS)
+    assert "$2" not in json.dumps(table_rows(at))
+
+    at.text_input(key="users_add_username").input("newbie")
+    at.text_input(key="users_add_display_name").input("New Bie")
+    at.selectbox(key="users_add_role").select("commissioner")
+    at.text_input(key="users_add_password").input("a long enough password")
+    at.text_input(key="users_add_password_confirm").input("a long enough password")
+    at = at.button(key="users_add_submit").click().run()
+    assert not at.exception and not errors(at)
+    assert users.read_users(credentials)["newbie"].role == "commissioner"
+    assert "newbie" in {row["username"] for row in table_rows(at)}
+
+    at.selectbox(key="users_role_username").select("newbie")
+    at.selectbox(key="users_role_role").select("allchild")
+    at = at.button(key="users_role_submit").click().run()
+    assert users.read_users(credentials)["newbie"].role == "allchild"
+
+    at.selectbox(key="users_remove_username").select("newbie")
+    at.checkbox(key="users_remove_confirm").check()
+    at = at.button(key="users_remove_submit").click().run()
+    assert "newbie" not in users.read_users(credentials)
+    changes = [(e["event"], e["username"], e["details"].get("target")) for e in audit.read_events()]
+    assert changes[:3] == [
+        (audit.USER_REMOVED, "ada", "newbie"),
+        (audit.ROLE_CHANGED, "ada", "newbie"),
+        (audit.USER_ADDED, "ada", "newbie"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("password", "confirm", "message"),
+    [
+        ("too short", "too short", "at least 12 characters"),
+        ("x" * 73, "x" * 73, "at most 72 bytes"),
+        ("a long enough password", "a different password", "differ"),
+    ],
+)
+def test_the_users_page_holds_passwords_to_the_rules(
+    site: Path, password: str, confirm: str, message: str
+) -> None:
+    at = sign_in(open_page("users"), "ada", PASSWORD)
+    at.text_input(key="users_add_username").input("newbie")
+    at.text_input(key="users_add_password").input(password)
+    at.text_input(key="users_add_password_confirm").input(confirm)
+    at = at.button(key="users_add_submit").click().run()
+    assert not at.exception
+    assert any(message in error for error in errors(at))
+    assert "newbie" not in users.read_users(site / "credentials.yaml")
+
+
+def test_an_admin_cannot_remove_or_demote_themselves_on_the_page(site: Path) -> None:
+    at = sign_in(open_page("users"), "ada", PASSWORD)
+    assert "ada" not in at.selectbox(key="users_role_username").options
+    assert "ada" not in at.selectbox(key="users_remove_username").options
+
+
+def test_the_audit_page_shows_events_newest_first_and_filters_by_type(site: Path, clock: Clock) -> None:
+    audit.record("download", "cora", figure="Attendance rate", format="csv")
+    at = sign_in(open_page("audit"), "nobody", "wrong password")  # a failed sign-in is logged too
+    at = sign_in(at, "ada", PASSWORD)
+    assert not at.exception
+    rows = table_rows(at)
+    assert [row["event"] for row in rows] == [audit.SIGN_IN, audit.SIGN_IN_FAILED, "download"]
+    at.multiselect(key="audit_event_types").select("download")
+    at = at.run()
+    rows = table_rows(at)
+    assert [(row["event"], row["username"]) for row in rows] == [("download", "cora")]
