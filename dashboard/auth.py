@@ -230,6 +230,11 @@ def load_config() -> AuthConfig:
                 f"Demo accounts exist in {path} ({', '.join(demo_names)}); remove them with "
                 "`python -m dashboard users remove NAME` — they are forbidden outside demo mode."
             )
+        if not users and not problems:
+            problems.append(
+                f"The credentials file {path} has no accounts: add one with "
+                "`python -m dashboard users add NAME --role admin`."
+            )
         problems.extend(configuration_problems(users))
     return AuthConfig(False, production, path, key, expiry_days, tuple(problems))
 

@@ -231,9 +231,20 @@ def test_check_accepts_demo_mode_without_key_or_credentials(site: Site) -> None:
     assert site.run("check", cwd=site.folder).returncode == 2
 
 
-def test_check_refuses_a_copied_example_credentials_file(site: Site) -> None:
+def test_the_example_credentials_file_is_a_safe_start(site: Site) -> None:
     site.credentials.parent.mkdir(parents=True)
     site.credentials.write_text((ROOT / "config" / "credentials.yaml.example").read_text(encoding="utf-8"))
+    refused = site.run("check")
+    assert refused.returncode == 2
+    assert "has no accounts" in refused.stderr
+    assert site.add("jo", "admin").returncode == 0
+    assert site.run("check").returncode == 0
+
+
+def test_check_refuses_a_password_that_is_not_a_bcrypt_hash(site: Site) -> None:
+    site.credentials.parent.mkdir(parents=True)
+    entry = {"name": "Jo", "password": "plain-text-password", "roles": ["admin"]}
+    site.credentials.write_text(yaml.safe_dump({"credentials": {"usernames": {"jo": entry}}}))
     result = site.run("check")
     assert result.returncode == 2
     assert "not a bcrypt hash" in result.stderr
