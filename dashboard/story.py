@@ -75,6 +75,7 @@ class HeadlineFigure:
     before: ShownValue
     better: Literal["higher", "lower"] | None
     comparators: tuple[str, ...] = ()
+    comparator_summary: str = ""
 
     @property
     def percent(self) -> bool:
@@ -198,7 +199,7 @@ def build_story(
     before_row = views.board_table(snapshot, filters, role, public=public, period=before).rows()[-1]
     headlines = tuple(
         HeadlineFigure(
-            name, DEFINITIONS[name].title, now_row[name], before_row[name], better, _comparator_labels(name)
+            name, DEFINITIONS[name].title, now_row[name], before_row[name], better, *_comparators_of(name)
         )
         for name, better in HEADLINES
     )
@@ -258,11 +259,14 @@ def _short_terms(labels: pl.Expr) -> pl.Expr:
     return labels.str.replace_all(" term 20", " ", literal=True)
 
 
-def _comparator_labels(name: str) -> tuple[str, ...]:
-    if DEFINITIONS[name].comparator is None:
-        return ()
-    rows = comparators.latest(name)
-    return tuple(rows.get_column("label").to_list()) if not rows.is_empty() else ()
+def _comparators_of(name: str) -> tuple[tuple[str, ...], str]:
+    """A headline's comparator labels, and all of them in one short line for a tile."""
+    rows = comparators.latest(name) if DEFINITIONS[name].comparator is not None else pl.DataFrame()
+    if rows.is_empty():
+        return (), ""
+    year = rows.get_column("academic_year")[0]
+    values = " · ".join(f"{g} {v:.1f}" for g, v in rows.select("geography", "value").iter_rows())
+    return tuple(rows.get_column("label").to_list()), f"All pupils {year}: {values}"
 
 
 def _subset(table: FigureTable, keys: Sequence[str], figures: Sequence[str]) -> FigureTable:

@@ -16,23 +16,28 @@ from dashboard.page import empty_selection, page_footer, page_setup
 from dashboard.story import Story, StoryChart, build_story
 from data_access.contract import SUPPRESSION_FOOTNOTE
 
-CHART_SCALE = 1.6
-CHART_HEIGHT = 300
+CHART_SCALE = 1.35
+CHART_HEIGHT = 410  # the whole chart (Streamlit fits titles, axes and legend inside it)
 # Large type for a projector, the sidebar (filters) out of the way, and the page's own header made compact.
 STYLE = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stSidebarCollapseButton"] { display: none !important; }
 [data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: 1.2rem 2.5rem 1rem; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem; padding: 0 0 .2rem; }
+[data-testid="stMainBlockContainer"] h1 { display: none; }
 [data-testid="stMainBlockContainer"] h4 { display: none; }
 [data-testid="stMainBlockContainer"] h2 { font-size: 2.3rem; padding: .2rem 0 .4rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
 [data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
 [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
-[data-testid="stMetricValue"] { font-size: 3rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p, [data-testid="stMetricValue"] div {
+  font-size: 2.8rem !important; line-height: 1.1 !important; font-weight: 600; }
+[data-testid="stMetricDelta"] p { font-size: 1.2rem !important; }
+.st-key-present_screen_headlines [data-testid="stCaptionContainer"] p { font-size: .95rem; margin: 0; }
+[data-testid="stMetricLabel"] { min-height: 0 !important; margin-bottom: -.4rem; }
 [data-testid="stMetricDelta"] { font-size: 1.2rem !important; }
-[data-testid="stTable"] th, [data-testid="stTable"] td { font-size: 1.05rem; padding: .35rem .55rem; }
+[data-testid="stTable"] th, [data-testid="stTable"] td { font-size: 1rem; padding: .25rem .45rem; line-height: 1.3; }
+[data-testid="stTable"] td:first-child { white-space: nowrap; }
 [data-testid="stBaseButton-secondary"] p, [data-testid="stBaseButton-primary"] p { font-size: 1.15rem; }
 .present-counter p { text-align: center; font-size: 1.3rem !important; margin-top: .35rem; }
 </style>
@@ -69,13 +74,13 @@ if st.query_params.get("screen") != str(index + 1):
 
 previous, counter, following = st.columns([1, 2, 1], vertical_alignment="center")
 previous.button(
-    "Previous", key="present_prev", icon=":material/arrow_back:", on_click=_go, args=(index - 1,),
+    "Previous", key="present_prev", on_click=_go, args=(index - 1,),
     disabled=index == 0, shortcut="ArrowLeft", width="stretch", help="Previous screen (left arrow key)",
 )  # fmt: skip
 with counter.container(key="present_counter", horizontal_alignment="center"):
-    st.markdown(f"Screen **{index + 1}** of **{len(screens)}**: {story.screen_title(index)}")
+    st.markdown(f"Screen **{index + 1}** of **{len(screens)}**")
 following.button(
-    "Next", key="present_next", icon=":material/arrow_forward:", icon_position="right", on_click=_go,
+    "Next", key="present_next", on_click=_go,
     args=(index + 1,), disabled=index == last, shortcut="ArrowRight", type="primary", width="stretch",
     help="Next screen (right arrow key)",
 )  # fmt: skip
@@ -83,7 +88,7 @@ following.button(
 
 def _headline_screen() -> None:
     st.header("Headline figures", anchor=False)
-    st.markdown(f"{story.period.describe()}, compared with {story.before.describe()}.")
+    st.caption(f"{story.period.describe()}, each compared with {story.before.describe()}.")
     columns = st.columns(3)
     for number, headline in enumerate(story.headlines):
         change = headline.change
@@ -97,9 +102,9 @@ def _headline_screen() -> None:
             detail = f"Year before: {headline.before_text}"
             if headline.direction_text:
                 detail += f" · {headline.direction_text}"
+            if headline.comparator_summary:
+                detail += f"  \n{headline.comparator_summary}"
             st.caption(detail)
-            if headline.comparators:
-                st.caption("All pupils: " + " · ".join(headline.comparators))
     if any("c" in (h.now, h.before) for h in story.headlines):
         st.caption(SUPPRESSION_FOOTNOTE)
 
