@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboard.charts import bar_chart, line_chart
+from dashboard.charts import bar_chart
+from dashboard.charts_extra import bars, heatmap
 from dashboard.components import figure_block, value_text
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import breakdowns, views
@@ -57,9 +58,9 @@ funnel_text = (f"For each school, bars for the children identified, enrolled, st
                f"{as_at_text}.")  # fmt: skip
 figure_block(
     ctx, key="funnel", title=funnel_title, description=funnel_text,
-    chart=bar_chart(funnel_long, x="school", y="value", series="stage", status="value__status",
-                    x_sort=school_order, title=funnel_title, description=funnel_text, x_title="School",
-                    y_title="Children"),
+    chart=bars(funnel_long, category="school", value="value", series="stage", status="value__status",
+               category_order=school_order, series_order=list(STAGES.values()), title=funnel_title,
+               description=funnel_text, category_title="School", value_title="Children"),
     table=funnel.display({"school_id": "School", **STAGES}).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=funnel.has_suppressed_values, definitions=["funnel"],
@@ -77,9 +78,9 @@ monthly_text = (
 )
 figure_block(
     ctx, key="enrolments_by_month", title=monthly_title, description=monthly_text,
-    chart=line_chart(monthly_long, x="month_start", y="value", series="school", status="value__status",
-                     title=monthly_title, description=monthly_text, x_title="Month enrolled",
-                     y_title="Children enrolled", percent=False),
+    chart=heatmap(monthly_long, x="month", y="school", value="value", status="value__status",
+                  x_sort=monthly_long.get_column("month").unique(maintain_order=True).to_list(), y_sort=school_order,
+                  title=monthly_title, description=monthly_text, x_title="Month enrolled", y_title="School"),
     table=monthly.display({"month": "Month", **names}).drop("month_start"),
     suppressed=monthly.has_suppressed_values, definitions=["funnel"], note=note("enrolments"),
 )  # fmt: skip
@@ -87,27 +88,27 @@ figure_block(
 # --------------------------------------------------------------------------------------- who the children are
 st.subheader("Who the children are", anchor=False)
 st.caption(f"Children in scope for {period.describe()}, by characteristic. Each table ends with the total.")
-CHARACTERISTIC_KEYS = {
-    "year_group": "year_group",
-    "sex": "sex",
-    "fsm_eligible": "fsm",
-    "sen_provision": "sen",
-}
-columns = st.columns(2)
-for index, (characteristic, label) in enumerate(breakdowns.CHARACTERISTICS.items()):
+CHARACTERISTIC_TEXT = {  # widget-key suffix, title, one-sentence description
+    "year_group": ("year_group", "Children in scope by year group",
+                   "How many of the children in scope are in each year group, Reception to Year 13."),
+    "sex": ("sex", "Children in scope by sex", "How many of the children in scope are female, male or not recorded."),
+    "fsm_eligible": ("fsm", "Children in scope by free school meals eligibility",
+                     "How many of the children in scope are eligible for free school meals, and how many are not."),
+    "sen_provision": ("sen", "Children in scope by SEN provision",
+                      "How many of the children in scope have no SEN provision, SEN support or an EHC plan."),
+}  # fmt: skip
+for characteristic, label in breakdowns.CHARACTERISTICS.items():
+    key, title, text = CHARACTERISTIC_TEXT[characteristic]
     table = ctx.view(breakdowns.children_by, characteristic)
     tables.append(table)
     groups = table.frame.get_column("group").to_list()[:-1]
-    title = f"Children in scope by {label.lower() if label != 'SEN provision' else label}"
-    text = f"How many of the children in scope fall in each {label.lower() if label != 'SEN provision' else label} group."
-    with columns[index % 2]:
-        figure_block(
-            ctx, key=f"children_by_{CHARACTERISTIC_KEYS[characteristic]}", title=title, description=text,
-            chart=bar_chart(long_form(table), x="group", y="value", status="value__status", x_sort=groups,
-                            title=title, description=text, x_title=label, y_title="Children", height=240),
-            table=table.display({"group": label, "children": "Children"}),
-            suppressed=table.has_suppressed_values, definitions=["children"], note=note("children_by_characteristic"),
-        )  # fmt: skip
+    figure_block(
+        ctx, key=f"children_by_{key}", title=title, description=text,
+        chart=bar_chart(long_form(table), x="group", y="value", status="value__status", x_sort=groups,
+                        title=title, description=text, x_title=label, y_title="Children", height=220),
+        table=table.display({"group": label, "children": "Children"}),
+        suppressed=table.has_suppressed_values, definitions=["children"], note=note("children_by_characteristic"),
+    )  # fmt: skip
 
 # -------------------------------------------------------------------------------------------------- exits
 exits = ctx.view(breakdowns.exits_by_reason)

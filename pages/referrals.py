@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboard.charts import bar_chart, line_chart
+from dashboard.charts import bar_chart
+from dashboard.charts_extra import bars, heatmap
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import breakdowns
@@ -29,12 +30,14 @@ for by, labels, noun in (
     tables.append(grid)
     chart_frame = long_form(grid, series=by).with_columns(pl.col(by).replace(labels))
     title = f"Referrals per month by {noun}"
-    text = (f"How many referrals were made each month of the period for the children in scope, one line per {by}; "
+    text = (f"How many referrals were made each month of the period for the children in scope, one row per {by}; "
             "the table's last row is the total for the period.")  # fmt: skip
     figure_block(
         ctx, key=f"referrals_by_{by}", title=title, description=text,
-        chart=line_chart(chart_frame, x="month_start", y="value", series=by, status="value__status", title=title,
-                         description=text, x_title="Month of referral", y_title="Referrals", percent=False),
+        chart=heatmap(chart_frame, x="month", y=by, value="value", status="value__status", title=title,
+                      x_sort=chart_frame.get_column("month").unique(maintain_order=True).to_list(),
+                      y_sort=list(labels.values()), description=text, x_title="Month of referral",
+                      y_title=by.capitalize()),
         table=grid.display({"month": "Month", **labels}).drop("month_start"),
         suppressed=grid.has_suppressed_values, definitions=["mental_health_referrals"], note=referral_note,
     )  # fmt: skip
@@ -74,9 +77,9 @@ school_title = "Mental health referrals per 100 children by school"
 school_text = "For each school, mental health referrals in the period for each 100 of its children in scope."
 figure_block(
     ctx, key="mh_by_school", title=school_title, description=school_text,
-    chart=bar_chart(school_rows, x="school", y="value", status="value__status", x_sort=list(names.values()),
-                    title=school_title, description=school_text, x_title="School",
-                    y_title="Referrals per 100 children", percent=True),
+    chart=bars(school_rows, category="school", value="value", status="value__status",
+               category_order=list(names.values()), title=school_title, description=school_text,
+               category_title="School", value_title="Referrals per 100 children", percent=True),
     table=by_school.display({"school_id": "School", **MH_LABELS}).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=by_school.has_suppressed_values,
