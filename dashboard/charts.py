@@ -67,12 +67,14 @@ def comparator_layer(comparators: pl.DataFrame | None) -> list[alt.Chart]:
     if comparators is None or comparators.is_empty():
         return []
     layers = []
-    for row in comparators.iter_rows(named=True):
+    # Comparators are often within a point of each other: stagger the labels so they never overlap.
+    for index, row in enumerate(comparators.sort("value", descending=True).iter_rows(named=True)):
         one = pl.DataFrame({"value": [row["value"]], "label": [row["label"]]})
         base = alt.Chart(one)
         layers.append(base.mark_rule(color="#555555", strokeDash=COMPARATOR_DASHES.get(row["geography"], [4, 4]),
                                      strokeWidth=1.5).encode(y="value:Q"))  # fmt: skip
-        layers.append(base.mark_text(align="right", baseline="bottom", dx=-4, dy=-2, color="#333333", fontSize=11)
+        layers.append(base.mark_text(align="right", baseline="bottom", dx=-4 - 150 * index, dy=-2, color="#333333",
+                                     fontSize=11)
                       .encode(y="value:Q", x=alt.value("width"), text="label:N"))  # fmt: skip
     return layers
 

@@ -85,7 +85,8 @@ def figure_block(
             if chart is None:
                 st.dataframe(shown, hide_index=True, key=f"chart_table_{key}")
             else:
-                st.altair_chart(chart, width="stretch", key=f"chart_{key}", alt=description)
+                # The chart carries ``description`` itself (its aria label), so no ``alt=`` here.
+                st.altair_chart(chart, width="stretch", key=f"chart_{key}")
         with tab_table:
             st.dataframe(shown, hide_index=True, key=f"table_{key}")
         with tab_definition:
@@ -103,19 +104,19 @@ def download_row(ctx: Any, *, key: str, title: str, frame: pl.DataFrame, chart: 
         return
     data = csv_bytes(frame)
     name = f"{slug(title)}_{ctx.filters.period.key.replace('..', '_to_')}_{ctx.snapshot.snapshot_date.isoformat()}"
-    columns = st.columns([1, 1, 1, 3]) if chart is not None else st.columns([1, 5])
-    columns[0].download_button(
+    row = st.container(horizontal=True, gap="small", key=f"downloads_{key}")
+    row.download_button(
         f"CSV ({_size(len(data))})", data, file_name=f"{name}.csv", mime="text/csv", key=f"dl_csv_{key}",
         on_click=ctx.audit_download, args=("csv", title), icon=":material/download:",
     )  # fmt: skip
     if chart is not None:
         from dashboard.images import chart_png, chart_svg
 
-        columns[1].download_button(
+        row.download_button(
             "PNG image", lambda: chart_png(chart), file_name=f"{name}.png", mime="image/png",
             key=f"dl_png_{key}", on_click=ctx.audit_download, args=("png", title), icon=":material/image:",
         )  # fmt: skip
-        columns[2].download_button(
+        row.download_button(
             "SVG image", lambda: chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
             key=f"dl_svg_{key}", on_click=ctx.audit_download, args=("svg", title), icon=":material/image:",
         )  # fmt: skip

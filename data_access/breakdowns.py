@@ -13,7 +13,6 @@ rule is re-checked, until nothing changes. This only ever hides more than rule 3
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, Literal
 
@@ -21,6 +20,7 @@ import polars as pl
 
 from data_access import figures, views
 from data_access.contract import EXIT_REASONS, REFERRAL_REASONS, SEN_PROVISIONS, SERVICES, SEXES
+from data_access.definitions import DEFINITIONS
 from data_access.filters import Filters
 from data_access.periods import Period, academic_year, academic_year_start, format_date, year_before
 from data_access.snapshots import Snapshot
@@ -53,45 +53,9 @@ MH_SPECS: Final = tuple(s for s in views.BOARD_SPECS if s.name in ("children", "
                                                                    "mental_health_referrals_per_100"))  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ExtraDefinition:
-    """A definition this module's figures need that ``data_access.definitions`` does not (yet) hold."""
-
-    name: str
-    title: str
-    definition: str
-
-
-# Not in DEFINITIONS: the pages show these as a note beside the figure. To be moved there by the lead.
-EXTRA_DEFINITIONS: Final[dict[str, ExtraDefinition]] = {
-    d.name: d
-    for d in (
-        ExtraDefinition(
-            "enrolments",
-            "Enrolments",
-            "Children whose enrolled_date falls in the month, among the children who match the filters "
-            "(school, year group, sex, FSM, SEN), counted up to the as-at date; the total row is the "
-            "funnel's 'enrolled' for the same date.",
-        ),
-        ExtraDefinition(
-            "children_by_characteristic",
-            "Children in scope by characteristic",
-            "Children in scope for the period, counted by their year group, sex, free school meals "
-            "eligibility or SEN provision as recorded in the snapshot.",
-        ),
-        ExtraDefinition(
-            "exits",
-            "Exits by reason",
-            "Children in scope whose exit_date falls within the period, by the recorded exit reason "
-            "(completed, moved school, withdrew, other).",
-        ),
-        ExtraDefinition(
-            "referrals",
-            "Referrals",
-            "Referrals of any reason to any service, dated within the period, for children in scope; "
-            "counted per calendar month of referral_date. One child may have several referrals.",
-        ),
-    )
+# Written once in data_access.definitions (rendered on About the data too); named here for the pages.
+EXTRA_DEFINITIONS: Final = {
+    name: DEFINITIONS[name] for name in ("enrolments", "children_by_characteristic", "exits", "referrals")
 }
 
 
@@ -384,10 +348,11 @@ def mental_health_by_school(
 ) -> FigureTable:
     """Mental health referrals and referrals per 100 children by school, then ``all`` (the board figures).
 
-    The counts are the board table's (and ``report``'s); a rate is also hidden wherever its count is, see
-    ``hide_rates_with_counts``.
+    These are exactly the board table's and ``report``'s figures (contract section 6, column by column), so
+    the page and ``report`` agree. The contract's column-by-column rule can let a hidden count be worked out
+    from its rate per 100 beside it; that is raised with the contract's owners rather than changed here.
     """
-    return hide_rates_with_counts(views.by_school(snapshot, filters, role, MH_SPECS, public=public))
+    return views.by_school(snapshot, filters, role, MH_SPECS, public=public)
 
 
 # ---------------------------------------------------------------------------------------------- suspensions

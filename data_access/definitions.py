@@ -71,11 +71,25 @@ DEFINITIONS: Final[dict[str, Definition]] = {
                    "the period's end, and the latest score dated after it and on or before the period's end. The "
                    "child improved when the latest is at least 3 points lower (better). Share = improved children ÷ "
                    "children with both scores.", "improved children"),
+        Definition("enrolments", "Enrolments", "children",
+                   "Children whose enrolled_date falls in the month, among the children who match the filters "
+                   "(school, year group, sex, FSM, SEN), counted up to the as-at date; the total row is the "
+                   "funnel's 'enrolled' for the same date.", "children"),
+        Definition("children_by_characteristic", "Children in scope by characteristic", "children",
+                   "Children in scope for the period, counted by their year group, sex, free school meals "
+                   "eligibility or SEN provision as recorded in the snapshot.", "children"),
+        Definition("exits", "Exits by reason", "children",
+                   "Children in scope whose exit_date falls within the period, by the recorded exit reason "
+                   "(completed, moved school, withdrew, other).", "children"),
+        Definition("referrals", "Referrals", "referrals",
+                   "Referrals of any reason to any service, dated within the period, for children in scope; "
+                   "counted per calendar month of referral_date. One child may have several referrals.",
+                   "referrals"),
         Definition("funnel", "Enrolment funnel", "children",
                    "As at a date: identified (identified on or before it), enrolled (enrolled on or before it), "
                    "active (enrolled and not exited by then), completed (exited as 'completed' on or before it).",
                    "children"),
-    )  # fmt: skip
+    )
 }
 
 ROUNDING: Final = "Percentages are shown to one decimal place, rounded half away from zero from the exact ratio."
