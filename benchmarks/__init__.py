@@ -1,0 +1,1 @@
+"""Benchmarks of the data layer against DuckDB (``python -m benchmarks``)."""
