@@ -81,8 +81,8 @@ def _c_markers(frame: pl.DataFrame, x: alt.X, status: str) -> alt.Chart | None:
         return None
     return (
         alt.Chart(hidden)
-        .mark_text(text="c", fontWeight="bold", fontSize=13, color=C_COLOUR, dy=-8)
-        .encode(x=x, y=alt.value(0))
+        .mark_text(text="c", fontWeight="bold", fontSize=13, color=C_COLOUR, baseline="bottom", dy=-3)
+        .encode(x=x, y=alt.YValue("height"))
     )
 
 
@@ -121,6 +121,8 @@ def trend_lines(
     default_sort = "ascending" if x_type in ("T", "Q") else None
     x_enc = alt.X(f"{x}:{x_type}", title=x_title, sort=list(x_sort) if x_sort else default_sort, axis=axis)
     tip_format = tooltip_format or x_format
+    if y_domain is None and frame.get_column(y).drop_nulls().is_empty():
+        y_domain = (0, 100)  # every value hidden or empty: a full scale, not one zoomed onto the comparators
     y_scale = alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale(zero=zero)
     tips = [
         alt.Tooltip(f"{x}:{x_type}", title=x_title, format=tip_format)

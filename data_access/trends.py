@@ -265,18 +265,27 @@ def weekly_attendance(
     weeks = weeks.with_columns(academic_week=academic_week(pl.col("week_start")))
     current = _per_point(period_buckets(snapshot, period, scope.get_column("child_idx")), ["week_start"])
     enrolled = pl.col("enrolled_date")
-    bucket_end = pl.min_horizontal(
-        pl.col("week_start") + pl.duration(days=6), pl.col("bucket_start").dt.month_end()
+    # Per child (not per row, which would be slow at scale): the window's first day, and the start of the bucket
+    # holding the enrolment day. A bucket lies wholly in the window when it starts on or after the first and
+    # before the second (buckets never overlap, so every earlier bucket ends before the enrolment day).
+    windows = scope.lazy().select(
+        "child_idx",
+        window_start=enrolled.dt.offset_by(f"-{BASELINE_MONTHS}mo"),
+        enrolment_bucket=pl.max_horizontal(enrolled - pl.duration(days=enrolled.dt.weekday() - 1),
+                                           enrolled.dt.truncate("1mo")),
+    )  # fmt: skip
+    in_window = (pl.col("bucket_start") >= pl.col("window_start")) & (
+        pl.col("bucket_start") < pl.col("enrolment_bucket")
     )
     baseline_rows = (
+        snapshot.attendance_buckets.lazy().join(windows, on="child_idx", how="inner").filter(in_window)
+    )
+    week_numbers = (
         snapshot.attendance_buckets.lazy()
-        .join(scope.lazy().select("child_idx", "enrolled_date"), on="child_idx", how="inner")
-        .filter(
-            (bucket_end < enrolled)
-            & (pl.col("bucket_start") >= enrolled.dt.offset_by(f"-{BASELINE_MONTHS}mo"))
-        )
+        .select(pl.col("week_start").unique())
         .with_columns(academic_week=academic_week(pl.col("week_start")))
     )
+    baseline_rows = baseline_rows.join(week_numbers, on="week_start", how="inner")
     baseline = _per_point(baseline_rows, ["academic_week"])
     current_frame, baseline_frame = pl.collect_all([current, baseline])
     counts = ["present", "possible", "children"]
@@ -333,12 +342,24 @@ def attendance_around_enrolment(
     if scope.is_empty():
         return _empty(keys, specs)
     span = AROUND_ENROLMENT_MONTHS
-    bucket_month = pl.col("bucket_start").dt.year() * 12 + pl.col("bucket_start").dt.month()
-    enrol_month = pl.col("enrolled_date").dt.year() * 12 + pl.col("enrolled_date").dt.month()
+    month_number = pl.col("bucket_start").dt.year().cast(pl.Int32) * 12 + pl.col(
+        "bucket_start"
+    ).dt.month().cast(pl.Int32)
+    # Month numbers worked out once per distinct bucket start and once per child, then joined (fast at scale).
+    bucket_months = (
+        snapshot.attendance_buckets.lazy()
+        .select(pl.col("bucket_start").unique())
+        .with_columns(bucket_month=month_number)
+    )
+    enrolled = pl.col("enrolled_date")
+    enrol_months = scope.lazy().select(
+        "child_idx", enrol_month=enrolled.dt.year().cast(pl.Int32) * 12 + enrolled.dt.month().cast(pl.Int32)
+    )
     rows = (
         snapshot.attendance_buckets.lazy()
-        .join(scope.lazy().select("child_idx", "enrolled_date"), on="child_idx", how="inner")
-        .with_columns(month_offset=(bucket_month - enrol_month).cast(pl.Int32))
+        .join(enrol_months, on="child_idx", how="inner")
+        .join(bucket_months, on="bucket_start", how="inner")
+        .with_columns(month_offset=(pl.col("bucket_month") - pl.col("enrol_month")).cast(pl.Int32))
         .filter(pl.col("month_offset").is_between(-span, span))
     )
     counts = _per_point(rows, ["month_offset"]).collect()
