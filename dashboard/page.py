@@ -157,20 +157,20 @@ def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
     else:
         filters, notices = st.session_state.get("_filters_value") or Filters(period=default), []
     ctx = PageContext(spec, viewer, policy, state, snapshot, filters, periods, school_names)
-    _header(ctx, notices)
+    _header(ctx, notices, with_filters=with_filters)
     _refusal_banner(state, policy)
     return ctx
 
 
-def _header(ctx: PageContext, notices: list[str]) -> None:
+def _header(ctx: PageContext, notices: list[str], *, with_filters: bool = True) -> None:
     st.title(ctx.spec.title, anchor=False)
     st.markdown(f"#### {ctx.spec.question}")
     is_current = ctx.state.current is not None and ctx.snapshot.id == ctx.state.current.id
     snapshot_note = "" if is_current else " — **an earlier snapshot**, not the current one"
-    st.caption(
-        f"Data as of **{ctx.as_of_text}**{snapshot_note} · {ctx.filters.period.describe()} · "
-        + " · ".join(ctx.filters.describe(ctx.school_names)[1:])
-    )
+    in_force = ""
+    if with_filters:  # a page without filters must not name a period or schools it does not use
+        in_force = f" · {ctx.filters.period.describe()} · " + " · ".join(ctx.filters.describe(ctx.school_names)[1:])
+    st.caption(f"Data as of **{ctx.as_of_text}**{snapshot_note}{in_force}")
     for notice in notices:
         st.warning(notice, icon=":material/link_off:")
     if notices:

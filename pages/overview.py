@@ -47,7 +47,7 @@ for index, (name, unit, hint) in enumerate(TILES):
             value_text(headline.now, unit),
             delta=None if change is None else (f"{change:+.1f} points" if unit == "%" else f"{change:+g}"),
             delta_color="inverse" if name in LOWER_IS_BETTER else ("off" if name == "children" else "normal"),
-            help=f"{DEFINITIONS[name].definition} Year before: {value_text(headline.before, unit)}.",
+            help=f"{DEFINITIONS[name].definition} Year before: {value_text(headline.before, unit)} ({hint}).",
             border=True,
             chart_data=spark if spark_ok else None,
             chart_type="line",
