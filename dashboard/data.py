@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, open_snapshot, snapshot_root, snapshot_state
+from data_access.snapshots import (
+    Snapshot,
+    SnapshotError,
+    SnapshotState,
+    open_snapshot,
+    snapshot_root,
+    snapshot_state,
+)
 
 T = TypeVar("T")
 _STATE_TTL_SECONDS = 30.0

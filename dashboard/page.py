@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -130,7 +130,7 @@ def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
     policy = policy_for(viewer.role)
     try:
         state = current_state()
-    except Exception as error:  # noqa: BLE001 - any failure to read the root must not show a traceback
+    except Exception as error:
         st.error(f"The snapshot folder could not be read: {error}")
         st.stop()
     if state.current is None:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from data_access.contract import MEASURES, PRESENT_CODES, POSSIBLE_CODES, AUTHORISED_CODES, UNAUTHORISED_CODES
+from data_access.contract import AUTHORISED_CODES, MEASURES, POSSIBLE_CODES, PRESENT_CODES, UNAUTHORISED_CODES
 from data_access.filters import Filters
 from data_access.periods import Period
 from data_access.snapshots import Snapshot

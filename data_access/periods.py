@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, Literal
@@ -136,7 +137,7 @@ def half_terms(term: Period, school_days: Sequence[date]) -> list[Period]:
     if len(days) < 2:
         return []
     best: tuple[int, date] | None = None
-    for before, after in zip(days, days[1:], strict=False):
+    for before, after in pairwise(days):
         gap = sum(1 for n in range(1, (after - before).days) if (before + timedelta(days=n)).weekday() < 5)
         if gap >= HALF_TERM_MIN_GAP_WEEKDAYS and (best is None or gap > best[0]):
             first_missing = before + timedelta(days=1)

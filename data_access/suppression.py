@@ -105,11 +105,8 @@ def _secondary(cells: list[Cell], total_index: int | None, order: Sequence[int])
         return cells
     candidates = [i for i in others if cells[i].status == "shown" and cells[i].underlying > 0]
     out = list(cells)
-    if candidates:
-        # ``order`` is school_id order, and min() keeps the first of equals: ties go to the first by school_id.
-        pick = min(candidates, key=lambda i: cells[i].underlying)
-    else:
-        pick = total_index
+    # ``order`` is school_id order, and min() keeps the first of equals: ties go to the first by school_id.
+    pick = min(candidates, key=lambda i: cells[i].underlying) if candidates else total_index
     out[pick] = Cell(None, "c", cells[pick].underlying)
     return out
 

@@ -48,7 +48,7 @@ def test_report_for_each_role_has_every_school_then_all_and_json_equals_csv(demo
             if column in COUNTS:
                 assert value == "c" or isinstance(value, int)
             else:
-                assert value in ("c", None) or isinstance(value, float) and round(value, 1) == value
+                assert value in ("c", None) or (isinstance(value, float) and round(value, 1) == value)
     as_csv = run_report(demo, *period, "--format", "csv")
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
