@@ -58,7 +58,8 @@ def _suppressed_markers(frame: pl.DataFrame, x: str, status: str | None, x_type:
     return (
         alt.Chart(hidden.select(x).unique())
         .mark_text(text="c", fontWeight="bold", fontSize=13, color="#6A1B9A", dy=-8)
-        .encode(x=alt.X(f"{x}:{x_type}"), y=alt.value(0))
+        # On the x axis (y = the plot's height in pixels), away from comparator labels near the top.
+        .encode(x=alt.X(f"{x}:{x_type}"), y=alt.value({"expr": "height"}))
     )
 
 
@@ -112,7 +113,14 @@ def line_chart(
         encoding["strokeDash"] = alt.StrokeDash(f"{series}:N", title=None)
         encoding["shape"] = alt.Shape(f"{series}:N", title=None)
         encoding["tooltip"].insert(0, alt.Tooltip(f"{series}:N", title=""))
-    base = alt.Chart(frame).mark_line(point=True).encode(**encoding)
+    mark = (
+        {} if series else {"color": PALETTE[0]}
+    )  # one series: the palette's first colour, not Vega's default
+    base = (
+        alt.Chart(frame)
+        .mark_line(point=alt.OverlayMarkDef(**mark) if mark else True, **mark)
+        .encode(**encoding)
+    )
     layers: list[alt.Chart] = [base, *comparator_layer(comparators)]
     marker = _suppressed_markers(frame, x, status, x_type)
     if marker is not None:
@@ -156,7 +164,8 @@ def bar_chart(
         encoding["tooltip"].insert(0, alt.Tooltip(f"{series}:N", title=""))
         if not stacked:
             encoding["xOffset"] = alt.XOffset(f"{series}:N")
-    base = alt.Chart(frame.filter(pl.col(y).is_not_null())).mark_bar().encode(**encoding)
+    mark = {} if series else {"color": PALETTE[0]}
+    base = alt.Chart(frame.filter(pl.col(y).is_not_null())).mark_bar(**mark).encode(**encoding)
     layers: list[alt.Chart] = [base, *comparator_layer(comparators)]
     marker = _suppressed_markers(frame, x, status, x_type)
     if marker is not None:
@@ -180,11 +189,15 @@ def small_multiples(
     """One small line chart per ``facet`` value (e.g. a school), sharing axes."""
     chart = (
         alt.Chart(frame)
-        .mark_line(point=True)
+        .mark_line(point=alt.OverlayMarkDef(color=PALETTE[0]), color=PALETTE[0])
         .encode(
             x=alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=-45)),
             y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False)),
-            tooltip=[alt.Tooltip(f"{facet}:N"), alt.Tooltip(f"{x}:T", format="%B %Y"), alt.Tooltip(f"{y}:Q", format=".1f")],
+            tooltip=[
+                alt.Tooltip(f"{facet}:N"),
+                alt.Tooltip(f"{x}:T", format="%B %Y"),
+                alt.Tooltip(f"{y}:Q", format=".1f"),
+            ],
         )
         .properties(width=170, height=110)
         .facet(facet=alt.Facet(f"{facet}:N", title=None), columns=columns)

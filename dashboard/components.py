@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from data_access.contract import SUPPRESSION_FOOTNOTE
-from data_access.definitions import DEFINITIONS, ROUNDING
+from data_access.definitions import DEFINITIONS, ROUNDING, Definition
 from data_access.suppression import FigureTable
 
 DESCRIPTION_PREFIX = "What this shows: "
@@ -37,11 +37,11 @@ def _shown_frame(table: FigureTable | pl.DataFrame, labels: dict[str, str] | Non
     return table.rename({k: v for k, v in (labels or {}).items() if k in table.columns})
 
 
-def definitions_text(names: Sequence[str]) -> str:
-    """Markdown with the definition of each named figure, and the rounding rule."""
+def definitions_text(names: Sequence[str | Definition]) -> str:
+    """Markdown with the definition of each figure (a name in ``DEFINITIONS`` or a ``Definition``), and rounding."""
     parts = []
     for name in names:
-        d = DEFINITIONS.get(name)
+        d = name if isinstance(name, Definition) else DEFINITIONS.get(name)
         if d is not None:
             parts.append(f"**{d.title}** ({d.unit}): {d.definition}")
     parts.append(ROUNDING)
@@ -56,7 +56,7 @@ def figure_block(
     description: str,
     chart: alt.TopLevelMixin | None,
     table: FigureTable | pl.DataFrame,
-    definitions: Sequence[str] = (),
+    definitions: Sequence[str | Definition] = (),
     labels: dict[str, str] | None = None,
     note: str | None = None,
     suppressed: bool | None = None,
@@ -70,16 +70,23 @@ def figure_block(
         description: one sentence saying what the chart shows (also the chart's accessible description).
         chart: the altair chart, or None for a table-only figure.
         table: the shown numbers (a ``FigureTable`` is rendered with ``c`` and ``–``).
-        definitions: names in ``data_access.definitions.DEFINITIONS`` to show under "Definition".
+        definitions: names in ``data_access.definitions.DEFINITIONS`` (or ``Definition`` objects) to show
+            under "Definition".
         labels: column name → heading.
         note: an extra caveat (e.g. about comparators).
         suppressed: whether the table holds a ``c`` (worked out from a ``FigureTable`` when not given).
     """
     shown = _shown_frame(table, labels)
-    has_c = suppressed if suppressed is not None else isinstance(table, FigureTable) and table.has_suppressed_values
+    has_c = (
+        suppressed
+        if suppressed is not None
+        else isinstance(table, FigureTable) and table.has_suppressed_values
+    )
     with st.container(border=True, key=f"fig_{key}"):
         st.subheader(title, anchor=slug(title))
-        st.caption(f"{DESCRIPTION_PREFIX}{description}  \nData as of {ctx.as_of_text}; {ctx.filters.period.describe()}.")
+        st.caption(
+            f"{DESCRIPTION_PREFIX}{description}  \nData as of {ctx.as_of_text}; {ctx.filters.period.describe()}."
+        )
         tab_chart, tab_table, tab_definition = st.tabs(["Chart", "Table", "Definition"], key=f"tabs_{key}")
         with tab_chart:
             if chart is None:
@@ -98,7 +105,9 @@ def figure_block(
         download_row(ctx, key=key, title=title, frame=shown, chart=chart)
 
 
-def download_row(ctx: Any, *, key: str, title: str, frame: pl.DataFrame, chart: alt.TopLevelMixin | None) -> None:
+def download_row(
+    ctx: Any, *, key: str, title: str, frame: pl.DataFrame, chart: alt.TopLevelMixin | None
+) -> None:
     """CSV (and chart image) downloads of exactly what is shown, when the viewer's policy allows downloads."""
     if not ctx.policy.may_download:
         return
