@@ -1,18 +1,30 @@
 """Load test: many people opening the dashboard at once before a board meeting (not a pytest test).
 
 Starts ``streamlit run app.py`` on a free loopback port against a demo snapshot (made once and cached under
-``benchmarks/.cache``), then runs concurrent sessions in headless Chromium (Playwright, the system's
-``/usr/bin/chromium``), spread over a few browser processes with one browser context per session. Each
-session signs in as a demo account (the four roles in turn), then, until the time or action budget runs
-out, opens every page its role may see through the sidebar and changes a filter on each.
+``benchmarks/.cache``), then runs concurrent sessions. Each session signs in as a demo account (the four
+roles in turn), then, until the time or action budget runs out, opens every page its role may see and
+changes a filter (free school meals) on each page that has filters.
+
+Two clients, both real Streamlit clients:
+  * ``--client ws`` (default): Streamlit's own websocket protocol, with its own protobuf messages: the
+    session sends what a browser sends (a rerun request with the query string, the page and the widget
+    states) and reads every message of the run until the script has finished. Light enough that 25
+    sessions load the server, not the machine.
+  * ``--client browser``: headless Chromium (Playwright, ``/usr/bin/chromium``), one browser context per
+    session spread over a few browser processes, clicking the sidebar and the filter. Faithful, but each
+    tab renders the whole app in software: on a 2-core machine 25 tabs starve the server of CPU, so use it
+    with a handful of sessions.
 
 It reports:
-  * errors (must be 0): an exception box (``[data-testid="stException"]``) on a page, or a navigation,
-    sign-in or filter change that did not finish within the timeout;
-  * page times, p50 and p95 (click → page title shown and the script finished), and filter-change times;
-  * the server's peak resident memory (``VmHWM`` from ``/proc/<pid>/status``) and its memory before load.
+  * errors (must be 0): an exception box on a page (``[data-testid="stException"]``, or an exception
+    element in the protocol), a page that did not show its title, or a sign-in, navigation or filter
+    change that did not finish within the timeout;
+  * page times, p50 and p95 (request → the page's script run finished), filter-change times, sign-in times;
+  * the server's peak resident memory (``VmHWM`` from ``/proc/<pid>/status``), its CPU seconds, and how
+    busy the whole machine was (other work on the machine shows up there).
 
-Traffic goes to 127.0.0.1 only; the run is bounded in sessions, actions and seconds, and stops by itself.
+Traffic goes to 127.0.0.1 only; the run is bounded in sessions (at most 50), actions and seconds (at most
+600), and stops by itself.
 
     .venv/bin/python benchmarks/load_test.py --children 250 --sessions 25 --duration 90
 
@@ -290,6 +302,190 @@ async def run_clients(url: str, sessions: int, browsers: int, duration: float, m
                 await browser.close()
 
 
+# --- the websocket client: Streamlit's own protocol (BackMsg / ForwardMsg protobufs) -------------------------
+
+
+class StreamlitSession:
+    """One browser tab, spoken in Streamlit's websocket protocol: rerun requests out, page deltas in.
+
+    It keeps what a browser keeps between runs (the query string, the widget ids it was shown, the pages of
+    the navigation) and sends what a browser sends: a ``rerun_script`` with the client state.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.query_string = ""
+        self.page_hash = ""
+        self.widget_ids: dict[str, str] = {}  # user key -> widget id
+        self.pages: dict[str, str] = {}  # url path -> page script hash
+        self.headings: list[str] = []
+        self.exceptions: list[str] = []
+        self.ws: Any = None
+
+    async def __aenter__(self) -> StreamlitSession:
+        from websockets.asyncio.client import connect
+
+        stream = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = await connect(stream, subprotocols=["streamlit"], origin=self.url, max_size=None,
+                                open_timeout=self.timeout)  # fmt: skip
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.ws.close()
+
+    async def run(self, widgets: list[Any] | None = None, page_hash: str | None = None) -> None:
+        """Ask for a script run and read its messages until it has finished (reruns included)."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if page_hash is not None:
+            self.page_hash = page_hash
+            self.query_string = ""  # a click in the menu opens the page without the old query string
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string = self.query_string
+        state.page_script_hash = self.page_hash
+        state.widget_states.widgets.extend(widgets or [])
+        self.headings = []
+        self.exceptions = []
+        await self.ws.send(message.SerializeToString())
+        await asyncio.wait_for(self._until_finished(), timeout=self.timeout)
+
+    async def _until_finished(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        while True:
+            message = ForwardMsg()
+            message.ParseFromString(await self.ws.recv())
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+                self._element(message.delta.new_element)
+            elif kind == "new_session":
+                self.headings = []
+                self.exceptions = []
+            elif kind == "page_info_changed":
+                self.query_string = message.page_info_changed.query_string
+            elif kind == "navigation":
+                for app_page in message.navigation.app_pages:  # by URL path and by title
+                    self.pages[app_page.url_pathname] = app_page.page_script_hash
+                    self.pages[app_page.page_name] = app_page.page_script_hash
+                self.page_hash = message.navigation.page_script_hash or self.page_hash
+            elif kind == "page_not_found":
+                self.exceptions.append(f"page not found: {message.page_not_found.page_name}")
+            elif kind == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)
+                if status == "FINISHED_WITH_COMPILE_ERROR":
+                    self.exceptions.append("the page script did not compile")
+                if status != "FINISHED_EARLY_FOR_RERUN":
+                    return
+
+    def _element(self, element: Any) -> None:
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            self.exceptions.append(f"{element.exception.type}: {element.exception.message}"[:200])
+        elif kind == "heading":
+            self.headings.append(element.heading.body)
+        elif kind is not None:
+            widget_id = getattr(getattr(element, kind), "id", "")
+            if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
+                self.widget_ids[widget_id.rsplit("-", 1)[-1]] = widget_id
+
+    def state(self, key: str, **value: Any) -> Any:
+        """A widget state for the widget shown with ``key`` (e.g. ``string_value="Eligible"``)."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        widget = WidgetState(id=self.widget_ids[key])
+        for field_name, field_value in value.items():
+            setattr(widget, field_name, field_value)
+        return widget
+
+
+async def ws_session(index: int, url: str, deadline: float, max_actions: int, timeout_ms: float,
+                     results: Results) -> None:  # fmt: skip
+    """One person over the websocket protocol: sign in, then every page in turn with a filter change on each."""
+    role = ROLES[index % len(ROLES)]
+    specs = pages_for(role)
+    actions = 0
+    what = f"session {index} ({role})"
+    try:
+        async with StreamlitSession(url, timeout_ms / 1000) as tab:
+            started = time.monotonic()
+            try:
+                await tab.run()
+                await tab.run([
+                    tab.state("login_username", string_value=f"demo-{role}"),
+                    tab.state("login_password", string_value=PASSWORD),
+                    tab.state("login_submit", trigger_value=True),
+                ])  # fmt: skip
+                if "Overview" not in tab.headings:
+                    raise RuntimeError(f"not signed in; headings shown: {tab.headings[:3]}")
+            except Exception as error:
+                results.errors.append(f"{what} sign-in failed: {type(error).__name__}: {error}"[:300])
+                return
+            results.sign_in_times.append(time.monotonic() - started)
+            if tab.exceptions:
+                results.errors.append(f"{what} first page: exception shown: {tab.exceptions[0]}")
+                return
+            turn = 0
+            while time.monotonic() < deadline and actions < max_actions:
+                for spec in specs:
+                    if time.monotonic() >= deadline or actions >= max_actions:
+                        break
+                    started = time.monotonic()
+                    try:
+                        await tab.run(page_hash=tab.pages.get(spec.url_path) or tab.pages[spec.title])
+                        if spec.title not in tab.headings:
+                            raise RuntimeError(f"the page title did not show; headings: {tab.headings[:3]}")
+                    except Exception as error:
+                        results.errors.append(
+                            f"{what} {spec.key}: navigation failed: {type(error).__name__}: {error}"[:300]
+                        )
+                        return
+                    results.page_times.append(time.monotonic() - started)
+                    actions += 1
+                    if tab.exceptions:
+                        results.errors.append(f"{what} {spec.key}: exception shown: {tab.exceptions[0]}")
+                        return
+                    if (
+                        "f_fsm" not in tab.widget_ids
+                        or time.monotonic() >= deadline
+                        or actions >= max_actions
+                    ):
+                        continue
+                    choice = ("Eligible", "Not eligible", "All children")[turn % 3]
+                    turn += 1
+                    started = time.monotonic()
+                    try:
+                        await tab.run([tab.state("f_fsm", string_value=choice)])
+                    except Exception as error:
+                        results.errors.append(
+                            f"{what} {spec.key}: filter change failed: {type(error).__name__}: {error}"[:300]
+                        )
+                        return
+                    results.filter_times.append(time.monotonic() - started)
+                    actions += 1
+                    if tab.exceptions:
+                        results.errors.append(
+                            f"{what} {spec.key} after a filter change: exception shown: {tab.exceptions[0]}"
+                        )
+                        return
+    except Exception as error:
+        results.errors.append(f"{what}: connection failed: {type(error).__name__}: {error}"[:300])
+    finally:
+        results.actions += actions
+
+
+async def run_ws_clients(url: str, sessions: int, duration: float, max_actions: int, timeout_ms: float,
+                         results: Results) -> None:  # fmt: skip
+    deadline = time.monotonic() + duration
+    per_session = max(1, max_actions // sessions)
+    tasks = []
+    for index in range(sessions):
+        tasks.append(asyncio.create_task(ws_session(index, url, deadline, per_session, timeout_ms, results)))
+        await asyncio.sleep(0.2)
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 4 * timeout_ms / 1000 + 60)
+
+
 def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
@@ -300,6 +496,12 @@ def percentile(values: list[float], share: float) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--client",
+        choices=("ws", "browser"),
+        default="ws",
+        help="ws: Streamlit's websocket protocol (default); browser: headless Chromium",
+    )
     parser.add_argument(
         "--children", type=int, default=250, help="children in the demo snapshot (default 250)"
     )
@@ -348,8 +550,13 @@ def main(argv: list[str] | None = None) -> int:
                 nonlocal stop
                 watcher = asyncio.create_task(watch_memory())
                 try:
-                    await run_clients(url, sessions, args.browsers, duration, args.max_actions,
-                                      args.timeout * 1000, results)  # fmt: skip
+                    if args.client == "browser":
+                        await run_clients(url, sessions, args.browsers, duration, args.max_actions,
+                                          args.timeout * 1000, results)  # fmt: skip
+                    else:
+                        await run_ws_clients(
+                            url, sessions, duration, args.max_actions, args.timeout * 1000, results
+                        )
                 finally:
                     stop = True
                     await watcher
@@ -378,7 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python benchmarks/load_test.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "children": args.children,
         "sessions": sessions,
-        "browser_processes": max(1, min(args.browsers, sessions)),
+        "client": args.client,
+        "browser_processes": max(1, min(args.browsers, sessions)) if args.client == "browser" else 0,
         "duration_s": round(elapsed, 1),
         "actions": results.actions,
         "page_opens": len(results.page_times),
