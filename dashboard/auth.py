@@ -484,6 +484,13 @@ def _render_demo_banner() -> None:
 
 def _render_login(config: AuthConfig, users: dict[str, UserRecord], store: StateStore) -> None:
     """Show the sign-in form, handle a submission, and stop the run (nothing of the page renders)."""
+    # Signed out, the sidebar holds nothing of use, and on a deep link to a fresh server it would list every
+    # page file (Streamlit's automatic navigation): hide it.
+    st.markdown(
+        '<style>[data-testid="stSidebar"],[data-testid="stSidebarCollapsedControl"],'
+        '[data-testid="stExpandSidebarButton"]{display:none !important;}</style>',
+        unsafe_allow_html=True,
+    )
     st.title("Wigan Impact Dashboard")
     if config.demo:
         _render_demo_banner()
