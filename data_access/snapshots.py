@@ -48,19 +48,167 @@ class SnapshotError(Exception):
     """A snapshot could not be used: refused by validation, or unreadable while being served."""
 
 
-def snapshot_root() -> Path:
-    """The snapshot root in force (``IMPACT_SNAPSHOT_ROOT``, default ``data/snapshots``)."""
-    return Path(SNAPSHOT_ROOT.get())
+class ObjectPath:
+    """A file or folder in object storage (``s3://bucket/prefix/...``, ``az://...``), read through pyarrow.fs.
+
+    It offers the few ``pathlib.Path`` methods the data layer uses (``/``, ``name``, ``is_dir``, ``is_file``,
+    ``iterdir``, ``read_bytes``, ``read_text``, ``open``, ``resolve``), so discovery, manifests and checksums
+    work unchanged. S3 credentials come from the usual ``AWS_*`` variables, the endpoint from
+    ``AWS_ENDPOINT_URL`` (an S3-compatible server, e.g. MinIO or a local test server).
+    """
+
+    def __init__(self, url: str, kind: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        self._kind = kind  # "dir" or "file" when known from a listing
+
+    def __str__(self) -> str:
+        return self.url
+
+    def __repr__(self) -> str:
+        return f"ObjectPath({self.url!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ObjectPath) and other.url == self.url
+
+    def __hash__(self) -> int:
+        return hash(self.url)
+
+    def __lt__(self, other: ObjectPath) -> bool:
+        return self.url < other.url
+
+    def __truediv__(self, name: str) -> ObjectPath:
+        return ObjectPath(f"{self.url}/{name}")
+
+    @property
+    def name(self) -> str:
+        """The last segment of the URL."""
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def filesystem(self) -> Any:
+        """The pyarrow filesystem and the path within it."""
+        return _filesystem(self.url)
+
+    def resolve(self) -> ObjectPath:
+        """The URL itself (object storage has no relative paths)."""
+        return self
+
+    def _type(self) -> Any:
+        import pyarrow.fs as pafs
+
+        fs, path = self.filesystem
+        return fs.get_file_info(path).type, pafs.FileType
+
+    def is_dir(self) -> bool:
+        """True when objects exist under this prefix."""
+        if self._kind is not None:
+            return self._kind == "dir"
+        kind, types = self._type()
+        return bool(kind == types.Directory)
+
+    def is_file(self) -> bool:
+        """True when an object exists at this URL."""
+        if self._kind is not None:
+            return self._kind == "file"
+        kind, types = self._type()
+        return bool(kind == types.File)
+
+    def exists(self) -> bool:
+        """True when a file or a folder exists here."""
+        kind, types = self._type()
+        return bool(kind != types.NotFound)
+
+    def iterdir(self) -> list[ObjectPath]:
+        """The files and folders directly under this prefix."""
+        import pyarrow.fs as pafs
+
+        fs, path = self.filesystem
+        infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+        directory = pafs.FileType.Directory
+        return [ObjectPath(f"{self.url}/{i.base_name}", "dir" if i.type == directory else "file")
+                for i in infos]  # fmt: skip
+
+    def open(self, mode: str = "rb") -> Any:
+        """A binary, seekable reader (a pyarrow ``NativeFile``); only reading is supported."""
+        if mode != "rb":
+            raise ValueError("object-storage snapshots are read-only here")
+        fs, path = self.filesystem
+        return fs.open_input_file(path)
+
+    def read_bytes(self) -> bytes:
+        """The whole object."""
+        with self.open() as handle:
+            return bytes(handle.read())
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        """The whole object as text."""
+        return self.read_bytes().decode(encoding)
 
 
-def snapshot_folders(root: Path) -> list[Path]:
+Folder = Path | ObjectPath
+"""A snapshot root or folder: a local path, or an object-storage URL."""
+
+
+def is_url(location: str | Path | ObjectPath) -> bool:
+    """True for an object-storage URL such as ``s3://bucket/prefix``."""
+    return isinstance(location, ObjectPath) or "://" in str(location)
+
+
+def as_folder(location: str | Path | ObjectPath) -> Folder:
+    """A local ``Path``, or an ``ObjectPath`` for a URL."""
+    if isinstance(location, Path | ObjectPath):
+        return location
+    return ObjectPath(location) if is_url(location) else Path(location)
+
+
+def _filesystem(url: str) -> tuple[Any, str]:
+    """The pyarrow filesystem for ``url`` and the path within it (S3 honours ``AWS_ENDPOINT_URL``)."""
+    import pyarrow.fs as pafs
+
+    scheme, _, rest = url.partition("://")
+    if scheme in ("s3", "s3a"):
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        options: dict[str, Any] = {}
+        if endpoint:
+            endpoint_scheme, _, host = endpoint.partition("://")
+            options = {"endpoint_override": host or endpoint, "scheme": endpoint_scheme if host else "https"}
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if region:
+            options["region"] = region
+        return pafs.S3FileSystem(**options), rest
+    fs, path = pafs.FileSystem.from_uri(url)
+    return fs, path
+
+
+def storage_options(url: str) -> dict[str, str] | None:
+    """polars' ``storage_options`` for ``url``: the endpoint (and plain HTTP for a local test server)."""
+    if not url.startswith(("s3://", "s3a://")):
+        return None
+    options: dict[str, str] = {}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["aws_endpoint_url"] = endpoint
+        if endpoint.startswith("http://"):
+            options["aws_allow_http"] = "true"
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        options["aws_region"] = region
+    return options or None
+
+
+def snapshot_root() -> Folder:
+    """The snapshot root in force (``IMPACT_SNAPSHOT_ROOT``, default ``data/snapshots``; may be a URL)."""
+    return as_folder(SNAPSHOT_ROOT.get())
+
+
+def snapshot_folders(root: Folder) -> list[Folder]:
     """Dated snapshot folders under ``root``, newest first (hidden and temporary folders are ignored)."""
     if not root.is_dir():
         return []
     return sorted((p for p in root.iterdir() if p.is_dir() and _DATED.match(p.name)), reverse=True)
 
 
-def manifest_digest(folder: Path) -> str:
+def manifest_digest(folder: Folder) -> str:
     """A short digest of the manifest file's bytes: changes whenever any file's checksum changes."""
     return hashlib.sha256((folder / MANIFEST_NAME).read_bytes()).hexdigest()[:12]
 
@@ -68,7 +216,7 @@ def manifest_digest(folder: Path) -> str:
 class Snapshot:
     """One loaded snapshot. Small tables are read eagerly; attendance is scanned lazily and aggregated once."""
 
-    def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
+    def __init__(self, folder: Folder, manifest: dict[str, Any]) -> None:
         self.folder = folder
         self.manifest = manifest
         self.snapshot_date: date = date.fromisoformat(str(manifest["snapshot_date"]))
@@ -79,13 +227,16 @@ class Snapshot:
     def __repr__(self) -> str:
         return f"Snapshot({self.id!r}, {str(self.folder)!r})"
 
-    def path_of(self, table: str) -> Path:
+    def path_of(self, table: str) -> Folder:
         """The Parquet file of ``table``."""
         return self.folder / TABLE_FILES[table]
 
     def scan(self, table: str) -> pl.LazyFrame:
-        """A lazy scan of ``table`` (predicate and projection push-down happen in polars)."""
-        return pl.scan_parquet(self.path_of(table))
+        """A lazy scan of ``table`` (predicate and projection push-down happen in polars, also over s3://)."""
+        path = self.path_of(table)
+        if isinstance(path, ObjectPath):
+            return pl.scan_parquet(path.url, storage_options=storage_options(path.url))
+        return pl.scan_parquet(path)
 
     @cached_property
     def schools(self) -> pl.DataFrame:
@@ -128,7 +279,9 @@ class Snapshot:
         cached = read_cached(folder)
         if cached is not None:
             return cached
-        parquet = pq.ParquetFile(self.path_of("attendance"), read_dictionary=["child_id", "code"])
+        path = self.path_of("attendance")
+        source = path.open() if isinstance(path, ObjectPath) else path
+        parquet = pq.ParquetFile(source, read_dictionary=["child_id", "code"])
         if parquet.metadata.num_rows < _SMALL_ATTENDANCE_ROWS:
             built = self._build_attendance_polars()
         else:
@@ -434,7 +587,7 @@ def write_cached(folder: Path, frame: pl.DataFrame, days: pl.Series) -> None:
 class Refusal:
     """A snapshot folder that failed validation, with the validator's findings."""
 
-    folder: Path
+    folder: Folder
     summary: str
     problems: tuple[dict[str, Any], ...]
 
@@ -443,10 +596,10 @@ class Refusal:
 class SnapshotState:
     """What a root offers: the snapshot being served, the refused newer folders and every valid one."""
 
-    root: Path
+    root: Folder
     current: Snapshot | None
     refused: tuple[Refusal, ...]
-    valid_folders: tuple[Path, ...]
+    valid_folders: tuple[Folder, ...]
 
 
 _loaded: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
@@ -464,7 +617,7 @@ def _validator_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _validation_marker(folder: Path) -> tuple[Path, dict[str, str]]:
+def _validation_marker(folder: Folder) -> tuple[Path, dict[str, str]]:
     """Where the "validated" marker of ``folder`` lives, and what it must say to be trusted."""
     manifest_sha = hashlib.sha256((folder / MANIFEST_NAME).read_bytes()).hexdigest()
     expected = {"folder": folder.name, "manifest_sha256": manifest_sha, "validator": _validator_digest()}
@@ -472,7 +625,7 @@ def _validation_marker(folder: Path) -> tuple[Path, dict[str, str]]:
     return marker, expected
 
 
-def _validated_before(folder: Path) -> bool:
+def _validated_before(folder: Folder) -> bool:
     """True when this validator passed these exact bytes before (in any process): the marker matches and
     every file listed in the manifest still has its checksum, so the row rules need not be run again.
 
@@ -482,13 +635,13 @@ def _validated_before(folder: Path) -> bool:
         marker, expected = _validation_marker(folder)
         if json.loads(marker.read_text(encoding="utf-8")) != expected:
             return False
-        files = read_manifest(folder)["files"]
+        files = read_manifest(folder)["files"]  # type: ignore[arg-type]
         return all(sha256_of(folder / name) == entry["sha256"] for name, entry in files.items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
 
 
-def _remember_valid(folder: Path) -> None:
+def _remember_valid(folder: Folder) -> None:
     """Write the "validated" marker atomically; a failure only means the next process validates again."""
     try:
         marker, expected = _validation_marker(folder)
@@ -501,7 +654,41 @@ def _remember_valid(folder: Path) -> None:
         return
 
 
-def _validation(folder: Path) -> Refusal | None:
+def _validate_object_folder(folder: ObjectPath) -> tuple[bool, str, tuple[dict[str, Any], ...]]:
+    """Validate a snapshot in object storage: download its manifest and files into a temporary folder of the
+    same name and run the full validator there (it reads local files), naming the URL in its findings.
+
+    Only the manifest and the files it lists (plus the required ones) are fetched. This runs once per
+    manifest version; afterwards the "validated" marker and a streamed checksum check stand in for it.
+    """
+    from data_access.validate import validate_snapshot
+
+    with tempfile.TemporaryDirectory(prefix="snapshot-") as temporary:
+        local = Path(temporary) / folder.name
+        local.mkdir()
+        names = {MANIFEST_NAME, *TABLE_FILES.values()}
+        try:
+            listed = json.loads((folder / MANIFEST_NAME).read_text()).get("files", {})
+            if isinstance(listed, dict):
+                plain = (n for n in listed if isinstance(n, str) and n and "/" not in n)
+                names |= {n for n in plain if n not in (".", "..")}
+        except (OSError, ValueError, AttributeError):
+            pass
+        for name in sorted(names):
+            source = folder / name
+            try:
+                with source.open() as reader, (local / name).open("wb") as writer:
+                    for block in iter(lambda r=reader: r.read(1 << 22), b""):  # type: ignore[misc]
+                        writer.write(block)
+            except (OSError, FileNotFoundError):
+                continue  # a missing file is reported by the validator
+        result = validate_snapshot(local)
+        summary = result.format().replace(str(local), folder.url)
+        problems = tuple(problem.to_dict() for problem in result.problems)
+    return result.ok, summary, problems
+
+
+def _validation(folder: Folder) -> Refusal | None:
     """Validate ``folder`` once per manifest version; None when valid."""
     from data_access.validate import validate_snapshot
 
@@ -514,26 +701,31 @@ def _validation(folder: Path) -> Refusal | None:
             return _validated[key]
     refusal = None
     if not _validated_before(folder):
-        result = validate_snapshot(folder)
-        if result.ok:
+        if isinstance(folder, ObjectPath):
+            ok, summary, problems = _validate_object_folder(folder)
+        else:
+            result = validate_snapshot(folder)
+            ok, summary = result.ok, result.format()
+            problems = tuple(problem.to_dict() for problem in result.problems)
+        if ok:
             _remember_valid(folder)
         else:
-            problems = tuple(result.to_dict().get("problems", ()))
-            refusal = Refusal(folder, result.format(), problems)
+            refusal = Refusal(folder, summary, problems)
     with _registry_lock:
         _validated[key] = refusal
     return refusal
 
 
-def open_snapshot(folder: Path, *, validate: bool = True) -> Snapshot:
+def open_snapshot(folder: Folder | str, *, validate: bool = True) -> Snapshot:
     """Load one snapshot folder (cached by path and manifest); raises ``SnapshotError`` when refused."""
+    folder = as_folder(folder)
     if validate:
         refusal = _validation(folder)
         if refusal is not None:
             raise SnapshotError(refusal.summary)
     try:
         key = (str(folder.resolve()), manifest_digest(folder))
-        manifest = read_manifest(folder)
+        manifest = read_manifest(folder)  # type: ignore[arg-type]  # ObjectPath offers what it uses
     except (OSError, ValueError) as error:
         raise SnapshotError(f"{folder}: the manifest cannot be read ({error})") from error
     with _registry_lock:
@@ -548,12 +740,12 @@ def open_snapshot(folder: Path, *, validate: bool = True) -> Snapshot:
     return snapshot
 
 
-def snapshot_state(root: Path | None = None) -> SnapshotState:
+def snapshot_state(root: Folder | str | None = None) -> SnapshotState:
     """The newest valid snapshot under ``root`` and every newer folder that was refused."""
-    root = root or snapshot_root()
+    root = as_folder(root) if root else snapshot_root()
     refused: list[Refusal] = []
     current: Snapshot | None = None
-    valid: list[Path] = []
+    valid: list[Folder] = []
     for folder in snapshot_folders(root):
         refusal = _validation(folder)
         if refusal is not None:
@@ -569,7 +761,7 @@ def snapshot_state(root: Path | None = None) -> SnapshotState:
     return SnapshotState(root, current, tuple(refused), tuple(valid))
 
 
-def forget_cached(folder: Path | None = None) -> None:
+def forget_cached(folder: Folder | None = None) -> None:
     """Drop cached validations and loaded snapshots (all, or those of one folder); for tests and admin."""
     with _registry_lock:
         for store in (_loaded, _validated):
