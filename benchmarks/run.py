@@ -105,7 +105,10 @@ def _rss_wrapper(module_args: list[str]) -> list[str]:
         "        runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
         "    except SystemExit as exit:\n"
         "        code = exit.code or 0\n"
-        "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would report the parent's peak
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
+        "peak = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print('RSS', peak * 1024)\n"
         "sys.stdout.write(buffer.getvalue())\n"
         "sys.exit(code)\n"
     )
