@@ -71,6 +71,7 @@ class Results:
     """What every session measured."""
 
     page_times: list[float] = field(default_factory=list)
+    by_page: dict[str, list[float]] = field(default_factory=dict)
     filter_times: list[float] = field(default_factory=list)
     sign_in_times: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -255,6 +256,7 @@ async def session(
                     results.errors.append(f"{what}: navigation failed: {type(error).__name__}: {error}"[:300])
                     return
                 results.page_times.append(time.monotonic() - started)
+                results.by_page.setdefault(spec.key, []).append(results.page_times[-1])
                 actions += 1
                 if not await check_page(page, what, results):
                     return
@@ -442,6 +444,7 @@ async def ws_session(index: int, url: str, deadline: float, max_actions: int, ti
                         )
                         return
                     results.page_times.append(time.monotonic() - started)
+                    results.by_page.setdefault(spec.key, []).append(results.page_times[-1])
                     actions += 1
                     if tab.exceptions:
                         results.errors.append(f"{what} {spec.key}: exception shown: {tab.exceptions[0]}")
@@ -596,6 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         "sign_in_s": {"p50": percentile(results.sign_in_times, 0.5), "p95": percentile(results.sign_in_times, 0.95)},
         "page_s": {"p50": percentile(results.page_times, 0.5), "p95": percentile(results.page_times, 0.95),
                    "max": round(max(results.page_times), 2) if results.page_times else None},
+        "page_p50_s_by_page": {key: percentile(times, 0.5) for key, times in sorted(results.by_page.items())},
         "filter_s": {"p50": percentile(results.filter_times, 0.5), "p95": percentile(results.filter_times, 0.95)},
         "server_rss_mib": {
             "idle": round(idle.get("VmRSS", 0) / 1024, 1),
