@@ -78,6 +78,8 @@ def _shown(value: float | int | None, status: str) -> ShownValue:
 
 
 def _signed(value: ShownValue) -> str:
+    if isinstance(value, int | float) and value == 0:
+        return format_shown(value)  # no change: 0 or 0.0, without a sign
     if isinstance(value, float):
         return f"{value:+.1f}"
     if isinstance(value, int):

@@ -77,7 +77,10 @@ for folder in snapshot_folders(state.root):
     refusals.append((folder.name, summary))
 headings = {table: f"{table.capitalize()} rows" for table in COUNTED} | {"attendance": "Attendance sessions"}
 st.dataframe(pl.DataFrame(listing).rename(headings), hide_index=True, key="snapshot_list")
+in_banner = {refusal.folder.name for refusal in state.refused}  # newer than the served one: shown at the top
 for name, summary in refusals:
+    if name in in_banner:
+        continue
     with st.expander(f":warning: Snapshot {name} was refused: what the validator found", expanded=False):
         st.code(summary[:6000], language=None)
 
@@ -183,7 +186,7 @@ shown = shown.with_columns(
     pl.col("school_id").replace(names | {"all": "All selected schools"}),
 )
 if only_changed:
-    shown = shown.filter(pl.col("change") != "+0").filter(pl.col("change") != "+0.0")
+    shown = shown.filter(~pl.col("change").is_in(["0", "0.0"]))
 before_label = f"Before ({_when(before_name)})"
 after_label = f"After ({_when(after_name)})"
 shown = shown.rename({"figure": "Figure", "school_id": "School", "before": before_label, "after": after_label,

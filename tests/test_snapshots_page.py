@@ -93,6 +93,10 @@ def test_suppression_is_applied_to_both_sides_before_any_change(tmp_path: Path) 
             assert row["change"] is None
     assert comparison.has_suppressed_values and comparison.suppressed
     assert "c" in comparison.display()["before"].to_list()
+    assert (
+        comparison.display().filter(comparison.display()["figure"] == "attendance_rate")["change"][0]
+        == "+25.0"
+    )
 
 
 def test_public_comparison_is_suppressed_whatever_the_role(tmp_path: Path) -> None:
@@ -118,7 +122,7 @@ def test_display_signs_changes_and_marks_hidden_values(tmp_path: Path) -> None:
     shown = compare_board(before, after, Filters(period=YEAR), "allchild").display()
     children = shown.filter(shown["figure"] == "children").rows(named=True)
     assert [(r["school_id"], r["before"], r["after"], r["change"]) for r in children] == [
-        ("S01", "12", "12", "+0"), ("S02", "3", "6", "+3"), ("S03", "not in snapshot", "10", "–"),
+        ("S01", "12", "12", "0"), ("S02", "3", "6", "+3"), ("S03", "not in snapshot", "10", "–"),
         ("all", "15", "28", "+13"),
     ]  # fmt: skip
 
@@ -199,6 +203,10 @@ def test_what_changed_table_on_the_page(history: Path) -> None:
     for row in table:
         if "c" in (row["Before (20 Nov 2026)"], row["After (18 Dec 2026)"]):
             assert row["Change"] == "–"
+
+    at.toggle(key="compare_only_changed").set_value(True).run()
+    changes = [row["Change"] for row in shown_table(at, "compare")]
+    assert changes and "0" not in changes and "0.0" not in changes
 
     at.selectbox(key="compare_after").select(OLD_DATE).run()
     assert any("two different snapshots" in str(i.value) for i in at.info)
