@@ -12,7 +12,7 @@ Publishes into one root are serialised by an ``flock`` on ``ROOT/.publish.lock``
 publish. Whoever holds it therefore knows that any ``.incoming-*`` folder left in the root belongs to a
 publish that died, and removes it.
 
-The publication is recorded in the audit log. ``data_access`` never imports ``dashboard`` (data flows one
+The publication, or a refusal naming the broken rules (never their example rows), is recorded in the audit log. ``data_access`` never imports ``dashboard`` (data flows one
 way), so the line is written here by :func:`_audit_publish` in the same format and with the same locking as
 ``dashboard.audit.record``; a test reads it back with ``dashboard.audit.read_events``.
 
@@ -111,6 +111,11 @@ def publish_snapshot(source_dir: Path | str, root: Path | str, *, user: str | No
         manifest_bytes = b""  # the validator reports the missing or unreadable manifest below
     result = validate_snapshot(source)
     if not result.ok:
+        # Which rules, in which files: never the example rows (they carry child ids).
+        broken = sorted(
+            {f"{p.rule} {p.file}" + (f" {p.column}" if p.column else "") for p in result.problems}
+        )
+        _audit_publish(user, event="publish_refused", snapshot=result.snapshot_date, rules=broken)
         raise PublishRefused(result)
     snapshot_date = str(result.snapshot_date)
     try:
@@ -156,7 +161,7 @@ def publish_snapshot(source_dir: Path | str, root: Path | str, *, user: str | No
             raise
         _pause_point("renamed")
         _fsync_path(root)
-    _audit_publish(user, snapshot=snapshot_date, files=len(listed) + 1)
+    _audit_publish(user, event="publish", snapshot=snapshot_date, files=len(listed) + 1)
     return Published(target, snapshot_date, len(listed) + 1)
 
 
@@ -268,11 +273,12 @@ def _pause_point(point: str) -> None:
     time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
 
 
-def _audit_publish(user: str | None, **details: Any) -> None:
-    """Append a ``publish`` line to the audit log in ``dashboard.audit.record``'s format (see the docstring)."""
+def _audit_publish(user: str | None, *, event: str, **details: Any) -> None:
+    """Append a ``publish`` (or ``publish_refused``) line to the audit log in ``dashboard.audit.record``'s
+    format (see the module docstring for why it is written here)."""
     entry = {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "event": "publish",
+        "event": event,
         "username": user,
         "details": details,
     }

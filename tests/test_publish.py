@@ -229,6 +229,13 @@ def test_validate_and_publish_refuse_each_broken_rule_by_name(
     code, text = run_cli("publish", source, "--root", root, capsys=capsys)
     assert code == 2 and names_the_problem(text, broken), text
     assert "refused and not published" in text and "Traceback" not in text
+    from dashboard import audit
+
+    refused = audit.read_events(events={"publish_refused"})
+    assert len(refused) == 1  # the publish attempt (validate alone is not logged)
+    where = f"{broken.rule} {broken.file}" + (f" {broken.column}" if broken.column else "")
+    assert where in refused[0]["details"]["rules"]
+    assert "C0" not in json.dumps(refused)  # no child ids from the example rows
 
     assert [f.name for f in snapshot_folders(root)] == [OLD_DATE]
     assert not [p for p in root.iterdir() if p.name.startswith(INCOMING_PREFIX)]
