@@ -10,13 +10,14 @@ DEMO := $(DEMO_ROOT)/2026-11-20/manifest.json
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast bench load-test lint format demo check lock clean help
+.PHONY: run test test-fast bench bench-quick load-test lint format demo check lock clean help
 
 help:
 	@echo "make run        install (if needed), create the demo snapshot (if missing) and open the dashboard"
 	@echo "make test       install (if needed), create the demo snapshot (if missing) and run every test"
 	@echo "make test-fast  every test except the headless-browser ones"
 	@echo "make bench      speed and memory benchmarks against DuckDB at 250, 10,000 and 100,000 children"
+	@echo "make bench-quick the same at 250 and 10,000 children only"
 	@echo "make load-test  25 concurrent browser sessions against a local server"
 	@echo "make lint       ruff and mypy (strict on data_access/)"
 	@echo "make lock       re-resolve requirements.lock from pyproject.toml (needs uv)"
@@ -51,6 +52,9 @@ test-fast: $(STAMP) $(DEMO)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks --scales 250,10000
 
 load-test: $(STAMP) $(DEMO)
 	$(BIN)/python benchmarks/load_test.py
