@@ -154,7 +154,10 @@ def fresh_server(demo_snapshot_root: Path, tmp_path: Path) -> Iterator[Server]:
 def browser() -> Iterator[Any]:
     """Headless Chromium (the system's), launched once per session."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests need it")
+        reason = f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests need it"
+        if os.environ.get("IMPACT_REQUIRE_BROWSER"):  # set by .ci/run: in CI a missing browser is a failure
+            pytest.fail(reason)
+        pytest.skip(reason)
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
