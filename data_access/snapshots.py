@@ -220,7 +220,9 @@ class Snapshot:
         self.folder = folder
         self.manifest = manifest
         self.snapshot_date: date = date.fromisoformat(str(manifest["snapshot_date"]))
-        digest = hashlib.sha256(json.dumps(manifest.get("files", {}), sort_keys=True).encode()).hexdigest()[:12]
+        digest = hashlib.sha256(json.dumps(manifest.get("files", {}), sort_keys=True).encode()).hexdigest()[
+            :12
+        ]
         self.id = f"{self.snapshot_date.isoformat()}-{digest}"
         self._lock = threading.Lock()
 
@@ -241,7 +243,12 @@ class Snapshot:
     @cached_property
     def schools(self) -> pl.DataFrame:
         """Schools in school_id order."""
-        return self.scan("schools").select("school_id", "school_name", "township", "phase").sort("school_id").collect()
+        return (
+            self.scan("schools")
+            .select("school_id", "school_name", "township", "phase")
+            .sort("school_id")
+            .collect()
+        )
 
     @cached_property
     def children(self) -> pl.DataFrame:
@@ -256,7 +263,9 @@ class Snapshot:
 
     def _with_idx(self, table: str, columns: list[str]) -> pl.DataFrame:
         ids = self.children.lazy().select("child_id", "child_idx")
-        return self.scan(table).select(columns).join(ids, on="child_id", how="inner").drop("child_id").collect()
+        return (
+            self.scan(table).select(columns).join(ids, on="child_id", how="inner").drop("child_id").collect()
+        )
 
     @cached_property
     def referrals(self) -> pl.DataFrame:
@@ -323,7 +332,7 @@ class Snapshot:
             if cached is None:
                 cached = self._build_attendance()
                 self.__dict__["_attendance_cache"] = cached
-            return cached  # type: ignore[no-any-return]
+            return cached
 
     @property
     def attendance_buckets(self) -> pl.DataFrame:
@@ -343,7 +352,7 @@ class Snapshot:
     def first_day(self) -> date:
         """The first date with a recorded session (or the snapshot date when there is none)."""
         days = self.school_days
-        return days[0] if days.len() else self.snapshot_date  # type: ignore[no-any-return]
+        return days[0] if days.len() else self.snapshot_date
 
     def raw_attendance(self, start: date, end: date) -> pl.LazyFrame:
         """Raw sessions dated within [start, end], with child_idx, for the edges of custom periods."""

@@ -36,7 +36,7 @@ def round_half_away(numerator: int, denominator: int, scale: int = 100, places: 
     bottom = abs(denominator)
     tenths = (2 * top + bottom) // (2 * bottom)
     sign = -1 if (numerator < 0) != (denominator < 0) and numerator != 0 else 1
-    return sign * tenths / factor
+    return float(sign * tenths / factor)
 
 
 def round_half_away_expr(numerator: pl.Expr, denominator: pl.Expr, scale: int = 100) -> pl.Expr:
@@ -127,7 +127,11 @@ class FigureTable:
     @property
     def has_suppressed_values(self) -> bool:
         """True when any cell is ``c`` (the page then shows the suppression footnote)."""
-        return any((self.frame[f"{f}__status"] == "c").any() for f in self.figures) if self.frame.height else False
+        return (
+            any((self.frame[f"{f}__status"] == "c").any() for f in self.figures)
+            if self.frame.height
+            else False
+        )
 
     @property
     def footnote(self) -> str | None:
