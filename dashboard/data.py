@@ -73,7 +73,11 @@ def cached(view: Callable[..., T], snapshot: Snapshot, *args: Hashable, **kwargs
             return _figures[key]  # type: ignore[no-any-return]
     try:
         value = view(snapshot, *args, **kwargs)
-    except (OSError, ValueError, pl.exceptions.PolarsError) as error:  # a file went missing or bad while serving
+    except (
+        OSError,
+        ValueError,
+        pl.exceptions.PolarsError,
+    ) as error:  # a file went missing or bad while serving
         raise SnapshotError(f"The snapshot {snapshot.folder.name} could not be read: {error}") from error
     with _figures_lock:
         _figures[key] = value

@@ -104,7 +104,9 @@ def filter_sidebar(
             format_func=lambda y: "Reception" if y == 0 else f"Year {y}", placeholder="All year groups",
         )  # fmt: skip
         sexes = st.multiselect("Sex", list(SEXES), key=KEYS["sex"], placeholder="All")
-        fsm = st.selectbox("Free school meals", FSM_OPTIONS, key=KEYS["fsm"], format_func=FSM_LABELS.__getitem__)
+        fsm = st.selectbox(
+            "Free school meals", FSM_OPTIONS, key=KEYS["fsm"], format_func=FSM_LABELS.__getitem__
+        )
         sen = st.multiselect(
             "SEN provision", list(SEN_PROVISIONS), key=KEYS["sen"], placeholder="All",
             format_func=lambda s: {"none": "None", "sen_support": "SEN support", "ehcp": "EHC plan"}[s],

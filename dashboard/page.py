@@ -112,7 +112,9 @@ def _refusal_banner(state: SnapshotState, policy: Policy) -> None:
     if not state.refused or not policy.may_choose_snapshot:
         return
     for refusal in state.refused:
-        with st.expander(f":warning: Snapshot {refusal.folder.name} was refused and is not shown", expanded=False):
+        with st.expander(
+            f":warning: Snapshot {refusal.folder.name} was refused and is not shown", expanded=False
+        ):
             st.markdown("Everyone keeps seeing the last good snapshot. The validator found:")
             st.code(refusal.summary[:6000], language=None)
 
@@ -169,7 +171,9 @@ def _header(ctx: PageContext, notices: list[str], *, with_filters: bool = True) 
     snapshot_note = "" if is_current else " — **an earlier snapshot**, not the current one"
     in_force = ""
     if with_filters:  # a page without filters must not name a period or schools it does not use
-        in_force = f" · {ctx.filters.period.describe()} · " + " · ".join(ctx.filters.describe(ctx.school_names)[1:])
+        in_force = f" · {ctx.filters.period.describe()} · " + " · ".join(
+            ctx.filters.describe(ctx.school_names)[1:]
+        )
     st.caption(f"Data as of **{ctx.as_of_text}**{snapshot_note}{in_force}")
     for notice in notices:
         st.warning(notice, icon=":material/link_off:")
@@ -203,5 +207,3 @@ def page_footer(ctx: PageContext, *, suppressed: bool = False) -> None:
 def today() -> date:
     """Today's date (a function so tests can pin it)."""
     return date.today()
-
-

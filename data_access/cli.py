@@ -36,10 +36,19 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("snapshot_dir", type=Path, metavar="SNAPSHOT_DIR")
     report.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
-    report.add_argument("--school", action="append", default=[], metavar="ID",
-                        help="a school to report on; give it once per school (default: every school)")
-    report.add_argument("--role", default="councillor", choices=("councillor", "commissioner", "allchild", "admin"),
-                        help="whose data policy to apply (default: councillor, the most restricted)")
+    report.add_argument(
+        "--school",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a school to report on; give it once per school (default: every school)",
+    )
+    report.add_argument(
+        "--role",
+        default="councillor",
+        choices=("councillor", "commissioner", "allchild", "admin"),
+        help="whose data policy to apply (default: councillor, the most restricted)",
+    )
     report.add_argument("--format", default="json", choices=("json", "csv"))
 
     demo = commands.add_parser(
@@ -49,8 +58,12 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("out_root", type=Path, metavar="OUT_ROOT")
     demo.add_argument("--children", type=int, default=250, help="how many children (default 250)")
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
-    demo.add_argument("--snapshot-date", default="2026-11-20", metavar="YYYY-MM-DD",
-                      help="the snapshot's as-of date (default 2026-11-20)")
+    demo.add_argument(
+        "--snapshot-date",
+        default="2026-11-20",
+        metavar="YYYY-MM-DD",
+        help="the snapshot's as-of date (default 2026-11-20)",
+    )
 
     publish = commands.add_parser(
         "publish", help="validate a snapshot and publish it atomically under a root",
@@ -80,8 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.children < 1:
             print("error: --children must be at least 1", file=sys.stderr)
             return 2
-        folder = write_demo_snapshot(args.out_root, children=args.children, seed=args.seed,
-                                     snapshot_date=args.snapshot_date)
+        folder = write_demo_snapshot(
+            args.out_root, children=args.children, seed=args.seed, snapshot_date=args.snapshot_date
+        )
         print(f"demo snapshot written: {folder}")
         return 0
     if args.command == "publish":

@@ -33,7 +33,9 @@ def latest(indicator: str) -> pl.DataFrame:
     newest = rows.get_column("academic_year").max()
     rows = rows.filter(pl.col("academic_year") == newest)
     if indicator == "attendance_rate":
-        rows = rows.with_columns(value=(100 - pl.col("value")).round(2), unit=pl.lit("percent of sessions attended"))
+        rows = rows.with_columns(
+            value=(100 - pl.col("value")).round(2), unit=pl.lit("percent of sessions attended")
+        )
     # Rates under 1 per 100 (permanent exclusions) need more than one decimal to be told apart.
     shown = pl.when(pl.col("value") < 1).then(pl.col("value").round(3)).otherwise(pl.col("value").round(1))
     return rows.with_columns(label=pl.col("geography") + " " + pl.col("academic_year") + ": "

@@ -84,7 +84,9 @@ TABLES: Final[dict[str, tuple[Column, ...]]] = {
         Column("identified_date", D),
         Column("enrolled_date", D, nullable=True, rule="null, or on or after identified_date"),
         Column("exit_date", D, nullable=True, rule="null, or on or after enrolled_date"),
-        Column("exit_reason", S, nullable=True, allowed=EXIT_REASONS, rule="null exactly when exit_date is null"),
+        Column(
+            "exit_reason", S, nullable=True, allowed=EXIT_REASONS, rule="null exactly when exit_date is null"
+        ),
     ),
     "attendance": (
         Column("child_id", S, rule="must exist in children"),
@@ -150,7 +152,12 @@ MEASURES: Final[dict[str, Measure]] = {
         Measure("maths", "Maths (teacher assessment)", 1, 4, True, 1),
     )
 }
-ATTAINMENT_LEVELS: Final = {1: "well below expected", 2: "below expected", 3: "at expected", 4: "above expected"}
+ATTAINMENT_LEVELS: Final = {
+    1: "well below expected",
+    2: "below expected",
+    3: "at expected",
+    4: "above expected",
+}
 # SDQ teacher-rated total difficulties bands (four-band categorisation, sdqinfo.org).
 SDQ_TOTAL_BANDS: Final = (
     ("close to average", 0, 11),

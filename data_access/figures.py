@@ -81,7 +81,9 @@ def _raw_counts(rows: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def attendance_by_child(snapshot: Snapshot, period: Period, child_idx: pl.Series | None = None) -> pl.DataFrame:
+def attendance_by_child(
+    snapshot: Snapshot, period: Period, child_idx: pl.Series | None = None
+) -> pl.DataFrame:
     """Present, possible, authorised and unauthorised sessions per child over attendance rows in ``period``.
 
     Whole buckets inside the period come from the cached aggregate; a period that starts or ends inside a
@@ -95,7 +97,9 @@ def attendance_by_child(snapshot: Snapshot, period: Period, child_idx: pl.Series
         buckets = buckets.filter(pl.col("child_idx").is_in(child_idx.implode()))
     if first_whole < after_last_whole:
         parts.append(
-            buckets.filter(pl.col("bucket_start").is_between(first_whole, after_last_whole - timedelta(days=1)))
+            buckets.filter(
+                pl.col("bucket_start").is_between(first_whole, after_last_whole - timedelta(days=1))
+            )
             .group_by("child_idx")
             .agg(*(pl.col(c).sum().cast(pl.Int64) for c in ATTENDANCE_COLUMNS))
         )
@@ -115,7 +119,9 @@ def attendance_by_child(snapshot: Snapshot, period: Period, child_idx: pl.Series
     return combined.group_by("child_idx").agg(*(pl.col(c).sum() for c in ATTENDANCE_COLUMNS)).collect()
 
 
-def improvement_by_child(snapshot: Snapshot, measure: str, children: pl.DataFrame, as_at: date) -> pl.DataFrame:
+def improvement_by_child(
+    snapshot: Snapshot, measure: str, children: pl.DataFrame, as_at: date
+) -> pl.DataFrame:
     """Per child with both scores: the earliest baseline (≤ ``as_at``), the latest later score, and whether improved.
 
     Ties on one date (not ruled on by the contract) are broken conservatively: the better of two baseline
@@ -141,7 +147,13 @@ def improvement_by_child(snapshot: Snapshot, measure: str, children: pl.DataFram
         .sort(["child_idx", "assessment_date", "score"], descending=[False, True, better_first])
         .group_by("child_idx", maintain_order=True)
         .first()
-        .select("child_idx", "baseline_date", "baseline_score", latest_date="assessment_date", latest_score="score")
+        .select(
+            "child_idx",
+            "baseline_date",
+            "baseline_score",
+            latest_date="assessment_date",
+            latest_score="score",
+        )
     )
     gain = (
         pl.col("latest_score") - pl.col("baseline_score")
@@ -193,8 +205,11 @@ def child_stats(snapshot: Snapshot, filters: Filters, period: Period | None = No
         .join(referrals, on="child_idx", how="left")
         .join(suspensions, on="child_idx", how="left")
         .join(improved.lazy(), on="child_idx", how="left")
-        .with_columns(pl.col(c).fill_null(0) for c in STAT_COLUMNS if c not in ("children", "with_sessions",
-                                                                                "persistent", "severe"))
+        .with_columns(
+            pl.col(c).fill_null(0)
+            for c in STAT_COLUMNS
+            if c not in ("children", "with_sessions", "persistent", "severe")
+        )
         .with_columns(
             children=pl.lit(1, pl.Int64),
             with_sessions=(possible > 0).cast(pl.Int64),
@@ -236,8 +251,14 @@ def funnel_raw(snapshot: Snapshot, filters: Filters, as_at: date) -> pl.DataFram
     counts = [
         (pl.col("identified_date") <= as_at).sum().cast(pl.Int64).alias("identified"),
         enrolled.sum().cast(pl.Int64).alias("enrolled"),
-        (enrolled & (pl.col("exit_date").is_null() | (pl.col("exit_date") > as_at))).sum().cast(pl.Int64).alias("active"),
-        ((pl.col("exit_reason") == "completed") & (pl.col("exit_date") <= as_at)).sum().cast(pl.Int64).alias("completed"),
+        (enrolled & (pl.col("exit_date").is_null() | (pl.col("exit_date") > as_at)))
+        .sum()
+        .cast(pl.Int64)
+        .alias("active"),
+        ((pl.col("exit_reason") == "completed") & (pl.col("exit_date") <= as_at))
+        .sum()
+        .cast(pl.Int64)
+        .alias("completed"),
     ]
     school_ids = list(filters.schools) or snapshot.schools.get_column("school_id").to_list()
     per_school = (

@@ -59,9 +59,13 @@ class Filters:
         """Plain-words lines naming every filter in force, for page headers and exports."""
         names = school_names or {}
         lines = [f"Period: {self.period.describe()}"]
-        lines.append("Schools: " + (", ".join(names.get(s, s) for s in self.schools) if self.schools else "all"))
+        lines.append(
+            "Schools: " + (", ".join(names.get(s, s) for s in self.schools) if self.schools else "all")
+        )
         if self.year_groups:
-            lines.append("Year groups: " + ", ".join("Reception" if y == 0 else f"Year {y}" for y in self.year_groups))
+            lines.append(
+                "Year groups: " + ", ".join("Reception" if y == 0 else f"Year {y}" for y in self.year_groups)
+            )
         if self.sexes:
             lines.append("Sex: " + ", ".join(self.sexes))
         if self.fsm is not None:
@@ -114,7 +118,9 @@ def filters_from_query(
                 if parsed.kind == "custom":
                     period = parsed
                 else:
-                    notices.append(f"The period '{key[:40]}' is not covered by this snapshot and was replaced.")
+                    notices.append(
+                        f"The period '{key[:40]}' is not covered by this snapshot and was replaced."
+                    )
 
     def pick(name: str, allowed: Sequence[str], label: str) -> tuple[str, ...]:
         chosen: list[str] = []
@@ -137,8 +143,12 @@ def filters_from_query(
         if raw_fsm[0] in ("yes", "no"):
             fsm = raw_fsm[0] == "yes"
         else:
-            notices.append(f"The free school meals value '{raw_fsm[0][:40]}' in the link is not known and was dropped.")
-    filters = Filters(period=period, schools=schools, year_groups=tuple(sorted(years)), sexes=sexes, fsm=fsm, sen=sen)
+            notices.append(
+                f"The free school meals value '{raw_fsm[0][:40]}' in the link is not known and was dropped."
+            )
+    filters = Filters(
+        period=period, schools=schools, year_groups=tuple(sorted(years)), sexes=sexes, fsm=fsm, sen=sen
+    )
     return filters, notices
 
 

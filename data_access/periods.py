@@ -95,7 +95,9 @@ def year_label(start_year: int) -> str:
 
 def academic_year(start_year: int) -> Period:
     """The academic year 1 August ``start_year`` – 31 July the next year."""
-    return Period(date(start_year, 8, 1), date(start_year + 1, 7, 31), "year", f"Academic year {year_label(start_year)}")
+    return Period(
+        date(start_year, 8, 1), date(start_year + 1, 7, 31), "year", f"Academic year {year_label(start_year)}"
+    )
 
 
 def term_period(start_year: int, term: str) -> Period:

@@ -19,13 +19,17 @@ from data_access.views import BOARD_FIGURES, board_table
 REPORT_COLUMNS = ("school_id", *BOARD_FIGURES)
 
 
-def report_rows(snapshot_dir: Any, date_from: date, date_to: date, schools: list[str], role: str) -> dict[str, Any]:
+def report_rows(
+    snapshot_dir: Any, date_from: date, date_to: date, schools: list[str], role: str
+) -> dict[str, Any]:
     """The report as a JSON-ready dict; raises ``SnapshotError`` or ``ValueError`` for refused input."""
     snapshot = open_snapshot(snapshot_dir)
     known = set(snapshot.schools.get_column("school_id").to_list())
     unknown = [s for s in schools if s not in known]
     if unknown:
-        raise ValueError(f"unknown school id(s): {', '.join(unknown)}; the snapshot has {', '.join(sorted(known))}")
+        raise ValueError(
+            f"unknown school id(s): {', '.join(unknown)}; the snapshot has {', '.join(sorted(known))}"
+        )
     filters = Filters(period=custom(date_from, date_to), schools=tuple(sorted(set(schools))))
     table = board_table(snapshot, filters, role)
     return {

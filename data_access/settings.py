@@ -48,4 +48,11 @@ STATE_DIR: Final = Setting(
     "Folder for server-side state: revoked sessions, sign-in lockouts and the audit log (JSON lines).",
 )  # fmt: skip
 
-ALL_SETTINGS: Final = (SNAPSHOT_ROOT, ENVIRONMENT, CREDENTIALS_FILE, COOKIE_KEY, COOKIE_EXPIRY_DAYS, STATE_DIR)
+ALL_SETTINGS: Final = (
+    SNAPSHOT_ROOT,
+    ENVIRONMENT,
+    CREDENTIALS_FILE,
+    COOKIE_KEY,
+    COOKIE_EXPIRY_DAYS,
+    STATE_DIR,
+)

@@ -80,7 +80,9 @@ def by_school(snapshot: Snapshot, filters: Filters, role: str, specs: Sequence[F
               public: bool = False) -> FigureTable:  # fmt: skip
     """Any figures by school with a total row (secondary suppression applies)."""
     raw = _with_events(figures.board_raw(snapshot, filters))
-    return suppress(raw, ["school_id"], specs, apply=applies_suppression(role, public), total_key=("school_id", "all"))
+    return suppress(
+        raw, ["school_id"], specs, apply=applies_suppression(role, public), total_key=("school_id", "all")
+    )
 
 
 def _empty(keys: Sequence[str], specs: Sequence[FigureSpec]) -> FigureTable:
@@ -112,4 +114,6 @@ def funnel_table(snapshot: Snapshot, filters: Filters, role: str, as_at: date, *
     """The enrolment funnel as at ``as_at``, by school then ``all``."""
     raw = figures.funnel_raw(snapshot, filters, as_at)
     specs = [FigureSpec(stage, "count", stage) for stage in ("identified", "enrolled", "active", "completed")]
-    return suppress(raw, ["school_id"], specs, apply=applies_suppression(role, public), total_key=("school_id", "all"))
+    return suppress(
+        raw, ["school_id"], specs, apply=applies_suppression(role, public), total_key=("school_id", "all")
+    )

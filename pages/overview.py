@@ -55,7 +55,9 @@ for index, (name, unit, hint) in enumerate(TILES):
 
 board = ctx.view(views.board_table)
 labels = {"school_id": "School"} | {name: DEFINITIONS[name].title for name in views.BOARD_FIGURES}
-named = board.display(labels).with_columns(pl.col("School").replace(ctx.school_names | {"all": "All selected schools"}))
+named = board.display(labels).with_columns(
+    pl.col("School").replace(ctx.school_names | {"all": "All selected schools"})
+)
 figure_block(
     ctx, key="board", title="School-by-school board figures",
     description="One row per school with every board figure for the period, then the total for all schools shown.",

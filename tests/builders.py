@@ -45,7 +45,9 @@ def sessions(child_id: str, start: date, codes: list[str]) -> list[dict[str, Any
     while day.weekday() >= 5:
         day += timedelta(days=1)
     for index, code in enumerate(codes):
-        rows.append({"child_id": child_id, "date": day, "session": "AM" if index % 2 == 0 else "PM", "code": code})
+        rows.append(
+            {"child_id": child_id, "date": day, "session": "AM" if index % 2 == 0 else "PM", "code": code}
+        )
         if index % 2 == 1:
             day += timedelta(days=1)
             while day.weekday() >= 5:
@@ -53,7 +55,9 @@ def sessions(child_id: str, start: date, codes: list[str]) -> list[dict[str, Any
     return rows
 
 
-def write_table(folder: Path, table: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> None:
+def write_table(
+    folder: Path, table: str, rows: list[dict[str, Any]], schema: pa.Schema | None = None
+) -> None:
     """Write one table's rows with the contract's schema (or the one given, to break it on purpose)."""
     schema = schema or arrow_schema(table)
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / TABLE_FILES[table])

@@ -40,7 +40,16 @@ def test_report_for_each_role_has_every_school_then_all_and_json_equals_csv(demo
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["role"] == role and data["snapshot_date"] == "2026-11-20"
-    assert [row["school_id"] for row in data["rows"]] == ["S01", "S02", "S03", "S04", "S05", "S06", "S07", "all"]
+    assert [row["school_id"] for row in data["rows"]] == [
+        "S01",
+        "S02",
+        "S03",
+        "S04",
+        "S05",
+        "S06",
+        "S07",
+        "all",
+    ]
     assert all(list(row) == COLUMNS for row in data["rows"])
     for row in data["rows"]:
         for column in COLUMNS[1:]:
@@ -78,7 +87,9 @@ def test_suppressed_roles_never_show_one_to_four_and_exact_roles_agree(demo: Pat
 
 
 def test_report_for_listed_schools_and_a_term(demo: Path) -> None:
-    result = run_report(demo, "--from", "2026-01-01", "--to", "2026-04-05", "--school", "S03", "--school", "S01")
+    result = run_report(
+        demo, "--from", "2026-01-01", "--to", "2026-04-05", "--school", "S03", "--school", "S01"
+    )
     assert result.returncode == 0, result.stderr
     assert [row["school_id"] for row in json.loads(result.stdout)["rows"]] == ["S01", "S03", "all"]
 

@@ -9,7 +9,9 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 def test_every_setting_is_in_the_readme_settings_table() -> None:
     for setting in ALL_SETTINGS:
-        assert f"| `{setting.name}` |" in README, f"{setting.name} is missing from the README's settings table"
+        assert f"| `{setting.name}` |" in README, (
+            f"{setting.name} is missing from the README's settings table"
+        )
         assert setting.help, f"{setting.name} has no help text"
 
 
