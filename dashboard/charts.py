@@ -111,7 +111,7 @@ def line_chart(
     if series:
         encoding["color"] = alt.Color(f"{series}:N", title=None)
         encoding["strokeDash"] = alt.StrokeDash(f"{series}:N", title=None)
-        encoding["shape"] = alt.Shape(f"{series}:N", title=None)
+        # No shape channel: Vega-Lite draws it as a second legend; colour plus dash already tell lines apart.
         encoding["tooltip"].insert(0, alt.Tooltip(f"{series}:N", title=""))
     mark = (
         {} if series else {"color": PALETTE[0]}

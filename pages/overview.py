@@ -46,7 +46,10 @@ for index, (name, unit, hint) in enumerate(TILES):
             DEFINITIONS[name].title,
             value_text(headline.now, unit),
             delta=None if change is None else (f"{change:+.1f} points" if unit == "%" else f"{change:+g}"),
-            delta_color="inverse" if name in LOWER_IS_BETTER else ("off" if name == "children" else "normal"),
+            # No change is neither good nor bad news: grey, not a red or green arrow.
+            delta_color="off"
+            if name == "children" or change == 0
+            else ("inverse" if name in LOWER_IS_BETTER else "normal"),
             help=f"{DEFINITIONS[name].definition} Year before: {value_text(headline.before, unit)} ({hint}).",
             border=True,
             chart_data=spark if spark_ok else None,
