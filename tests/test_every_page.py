@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from apptest_support import open_page
 from builders import child, make_snapshot, school, sessions
+from conftest import point_app_at
 
-from dashboard.data import clear_figures, refresh_state
 from dashboard.registry import PAGES
 from data_access.contract import ROLES
 from data_access.demo import DEMO_SCHOOLS
-from data_access.snapshots import forget_cached
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +52,7 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def tiny_env(tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(tiny_root))
-    monkeypatch.setenv("IMPACT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.delenv("IMPACT_ENV", raising=False)
-    refresh_state()
-    clear_figures()
-    forget_cached()
+    point_app_at(tiny_root, tmp_path / "state", monkeypatch)
     return tiny_root
 
 

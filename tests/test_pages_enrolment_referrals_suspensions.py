@@ -6,20 +6,17 @@ whose figures are suppressed, and show the same numbers as ``data_access`` (and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from apptest_support import figure_keys, open_page, shown_table
 
-from dashboard.data import clear_figures, refresh_state
 from data_access import breakdowns, figures, views
-from data_access.cli import main
 from data_access.filters import Filters
 from data_access.periods import academic_year
 from data_access.report import report_rows
-from data_access.snapshots import Snapshot, forget_cached, open_snapshot
+from data_access.snapshots import Snapshot
 from data_access.suppression import format_shown
 
 ROLES = ("councillor", "commissioner", "allchild", "admin")
@@ -34,29 +31,6 @@ PAGES = {
                     "exclusions_per_100_by_year", "suspensions_by_school"],
 }  # fmt: skip
 SMALL_COUNTS = {"1", "2", "3", "4"}
-
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh demo snapshot of its own (the shared data/snapshots may be changing under other work)."""
-    root = tmp_path_factory.mktemp("demo-root")
-    assert main(["demo", str(root), "--snapshot-date", SNAPSHOT_DATE]) == 0
-    return root
-
-
-@pytest.fixture
-def demo_env(demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Snapshot]:
-    """Point the app at the demo snapshot, with its own state folder and demo sign-in."""
-    monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(demo_root))
-    monkeypatch.setenv("IMPACT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("IMPACT_CREDENTIALS_FILE", str(tmp_path / "no-credentials.yaml"))
-    monkeypatch.delenv("IMPACT_ENV", raising=False)
-    refresh_state()
-    clear_figures()
-    yield open_snapshot(demo_root / SNAPSHOT_DATE)
-    refresh_state()
-    clear_figures()
-    forget_cached()
 
 
 def all_cells(at: object, keys: list[str]) -> list[str]:

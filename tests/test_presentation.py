@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -13,37 +12,13 @@ from apptest_support import find_block, open_page
 
 from dashboard.auth import NOT_FOR_ROLE
 from dashboard.board_pack import board_pack_bytes
-from dashboard.data import clear_figures, refresh_state
 from dashboard.story import build_story
-from data_access.cli import main as data_access_main
 from data_access.filters import Filters
 from data_access.periods import academic_year
-from data_access.snapshots import Snapshot, forget_cached, open_snapshot
+from data_access.snapshots import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT_DATE = "2026-11-20"
-
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo snapshot of this module's own (the shared data/snapshots may change under other work)."""
-    root = tmp_path_factory.mktemp("presentation-demo")
-    assert data_access_main(["demo", str(root), "--snapshot-date", SNAPSHOT_DATE]) == 0
-    return root
-
-
-@pytest.fixture
-def demo_env(demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Snapshot]:
-    monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(demo_root))
-    monkeypatch.setenv("IMPACT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("IMPACT_CREDENTIALS_FILE", str(tmp_path / "no-credentials.yaml"))
-    monkeypatch.delenv("IMPACT_ENV", raising=False)
-    refresh_state()
-    clear_figures()
-    yield open_snapshot(demo_root / SNAPSHOT_DATE)
-    refresh_state()
-    clear_figures()
-    forget_cached()
 
 
 def screen_keys(snapshot: Snapshot) -> tuple[str, ...]:
