@@ -161,10 +161,12 @@ def read_users_cached(path: Path | None = None) -> dict[str, UserRecord]:
     except FileNotFoundError:
         return {}
     key = (str(path.resolve()), status.st_mtime_ns, status.st_size)
-    if key not in _CACHE:
+    users = _CACHE.get(key)
+    if users is None:  # read outside the dict, so a concurrent session clearing it cannot break this one
+        users = read_users(path)
         _CACHE.clear()
-        _CACHE[key] = read_users(path)
-    return dict(_CACHE[key])
+        _CACHE[key] = users
+    return dict(users)
 
 
 def configuration_problems(users: dict[str, UserRecord]) -> list[str]:
