@@ -23,7 +23,11 @@ class PageSpec:
 
     @property
     def url_path(self) -> str:
-        """The page's URL path segment, e.g. ``school-progress``."""
+        """The page's URL path segment, e.g. ``school-progress``.
+
+        It is also the page file's name: on a fresh server's first request Streamlit names pages after their
+        files, so the two must agree for a deep link to work (a test holds them together).
+        """
         return self.key.replace("_", "-")
 
 
@@ -38,7 +42,7 @@ PAGES: Final[tuple[PageSpec, ...]] = (
              question="Are fewer children being referred for mental health support?"),
     PageSpec("suspensions", "Suspensions and exclusions", "pages/suspensions.py", ":material/gavel:", ALL_ROLES,
              question="Are fewer children being suspended or excluded?"),
-    PageSpec("school_progress", "School progress", "pages/school_progress.py", ":material/school:",
+    PageSpec("school_progress", "School progress", "pages/school-progress.py", ":material/school:",
              frozenset({"commissioner", "allchild", "admin"}), question="How does each school compare?"),
     PageSpec("about", "About the data", "pages/about.py", ":material/info:", ALL_ROLES,
              question="Where do these figures come from, and how are they defined?"),

@@ -723,7 +723,7 @@ def write_demo_snapshot(
                 )  # fmt: skip
                 writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
                 del table
-        write_manifest(staging, as_of.isoformat())
+        write_manifest(staging, as_of.isoformat(), demo=True)
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -21,23 +21,29 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_manifest(folder: Path, snapshot_date: str) -> dict[str, Any]:
-    """Describe the Parquet files in ``folder`` as a manifest dict (rows from Parquet metadata)."""
+def build_manifest(folder: Path, snapshot_date: str, *, demo: bool = False) -> dict[str, Any]:
+    """Describe the Parquet files in ``folder`` as a manifest dict (rows from Parquet metadata).
+
+    ``demo`` adds ``"demo": true`` (an addition the contract allows), so the app can tell synthetic data apart.
+    """
     files: dict[str, dict[str, Any]] = {}
     for file_name in TABLE_FILES.values():
         path = folder / file_name
         files[file_name] = {"rows": pq.ParquetFile(path).metadata.num_rows, "sha256": sha256_of(path)}
-    return {
+    manifest: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "snapshot_date": snapshot_date,
         "programme": PROGRAMME_NAME,
         "files": files,
     }
+    if demo:
+        manifest["demo"] = True
+    return manifest
 
 
-def write_manifest(folder: Path, snapshot_date: str) -> dict[str, Any]:
+def write_manifest(folder: Path, snapshot_date: str, *, demo: bool = False) -> dict[str, Any]:
     """Write ``manifest.json`` for the Parquet files already in ``folder`` and return it."""
-    manifest = build_manifest(folder, snapshot_date)
+    manifest = build_manifest(folder, snapshot_date, demo=demo)
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

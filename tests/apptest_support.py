@@ -13,8 +13,10 @@ DEMO_PASSWORD = "demo-password"
 
 
 def page_path(page: str) -> str:
-    """Absolute path of a page script (``overview`` → ``pages/overview.py``) or ``app``."""
-    return str(ROOT / "app.py") if page == "app" else str(ROOT / "pages" / f"{page}.py")
+    """Absolute path of a page script by its registry key (``school_progress`` → ``pages/school-progress.py``)."""
+    from dashboard.registry import PAGES_BY_KEY
+
+    return str(ROOT / "app.py") if page == "app" else str(ROOT / PAGES_BY_KEY[page].path)
 
 
 def sign_in(at: AppTest, username: str, password: str = DEMO_PASSWORD) -> AppTest:

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 import dashboard.auth as auth
 from dashboard import audit, users
-from dashboard.registry import PAGES
+from dashboard.registry import PAGES, PAGES_BY_KEY
 from dashboard.state import LOCKOUT_SECONDS, StateStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -513,7 +513,7 @@ def test_every_page_file_run_directly_shows_only_the_login_form(site: Path, spec
 
 
 def open_page(key: str) -> AppTest:
-    return AppTest.from_file(str(ROOT / f"pages/{key}.py"), default_timeout=60).run()
+    return AppTest.from_file(str(ROOT / PAGES_BY_KEY[key].path), default_timeout=60).run()
 
 
 def table_rows(at: AppTest) -> list[dict[str, Any]]:

@@ -233,3 +233,8 @@ def test_the_demo_snapshot_passes_validation(demo: Path) -> None:
     validate = pytest.importorskip("data_access.validate")
     result = validate.validate_snapshot(demo)
     assert result.ok, result.format()
+
+
+def test_manifest_marks_the_snapshot_as_demo_data(demo: Path) -> None:
+    manifest = json.loads((demo / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["demo"] is True

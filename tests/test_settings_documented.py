@@ -19,3 +19,13 @@ def test_readme_gives_the_two_commands_first() -> None:
     commands = README.index("## The two commands")
     assert "make run" in README[commands : commands + 600]
     assert "make test" in README[commands : commands + 600]
+
+
+def test_every_page_file_is_named_by_its_url() -> None:
+    """Streamlit names a page after its file on a fresh server's first request: file and URL must agree."""
+    from dashboard.registry import PAGES
+
+    root = Path(__file__).resolve().parent.parent
+    for page in PAGES:
+        assert page.path == f"pages/{page.url_path}.py", page
+        assert (root / page.path).is_file(), page.path
