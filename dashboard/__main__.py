@@ -13,7 +13,10 @@ from typing import Final
 SUBCOMMANDS: Final[dict[str, tuple[str, str]]] = {
     "users": ("dashboard.users", "add, list, change the role of, or remove accounts"),
     "check": ("dashboard.auth", "exit 2 with the reasons when the app would refuse to start, else 0"),
-    "board-pack": ("dashboard.board_pack", "write the board pack PDF for a period (suppression always applied)"),
+    "board-pack": (
+        "dashboard.board_pack",
+        "write the board pack PDF for a period (suppression always applied)",
+    ),
 }
 
 
