@@ -4,6 +4,8 @@
 because Streamlit runs a page file directly when a deep link is a fresh server's first request.
 """
 
+from urllib.parse import urlparse
+
 import streamlit as st
 
 from dashboard.auth import require_viewer
@@ -11,24 +13,31 @@ from dashboard.registry import pages_for
 
 st.set_page_config(page_title="Wigan Impact Dashboard", page_icon=":material/child_care:", layout="wide")
 
+# Remember the page a visitor arrived for (a shared link), so that signing in takes them there.
+ENTRY = "_entry_page"
+if ENTRY not in st.session_state:
+    st.session_state[ENTRY] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+
 viewer = require_viewer(None)
+pages: dict[str, st.Page] = {}
 sections: dict[str, list[st.Page]] = {}
 for spec in pages_for(viewer.role):
-    sections.setdefault(spec.section, []).append(
-        st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path)
-    )
-first_page = next(iter(sections.values()))[0]
+    page = st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path)
+    pages[spec.url_path] = page
+    sections.setdefault(spec.section, []).append(page)
 
 
 def _home() -> None:
-    """``/`` forwards to the first page, keeping the filters in the link.
+    """``/`` forwards to the page the visitor arrived for (if their role may open it), else the first page.
 
     Streamlit serves its default page only at ``/``; a hidden default page leaves ``/overview`` a real URL
-    that can be shared and reloaded.
+    that can be shared and reloaded. The filters in the link are kept.
     """
-    st.switch_page(first_page, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+    wanted = pages.get(st.session_state.pop(ENTRY, ""), next(iter(pages.values())))
+    st.switch_page(wanted, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
 home = st.Page(_home, title="Home", url_path="home", default=True, visibility="hidden")
 sections[next(iter(sections))].insert(0, home)
 st.navigation(sections).run()
+st.session_state.pop(ENTRY, None)  # a page has run: the link has been followed (or was never needed)

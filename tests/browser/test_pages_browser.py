@@ -63,6 +63,7 @@ def test_filter_goes_into_the_link_survives_a_reload_and_the_csv_matches_report(
     box.fill("Marshbrook")
     page.get_by_role("option", name=re.compile("^Marshbrook.*fictional")).first.click()
     page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"[?&]school="), timeout=90_000)
     wait_until_idle(page, settle=1.5)
     query = parse_qs(urlparse(page.url).query)
     assert query.get("period") == ["2025-26"]
