@@ -1,0 +1,58 @@
+"""Filters live in the URL: setting them writes the query string, a link restores them, junk gets a notice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apptest_support import open_page
+
+
+def query_values(at: Any, key: str) -> list[str]:
+    """The values of ``key`` in the page's query string (AppTest gives one value as a plain string)."""
+    value = at.query_params.get(key)
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def test_setting_filters_writes_the_query_string(demo_env: object) -> None:
+    at = open_page("attendance", "commissioner", {"period": "2025-26"})
+    assert not at.exception
+    at.multiselect(key="f_school").set_value(["S02", "S04"]).run()
+    at.selectbox(key="f_fsm").set_value("yes").run()
+    at.multiselect(key="f_year").set_value([9]).run()
+    assert not at.exception
+    assert query_values(at, "period") == ["2025-26"]
+    assert query_values(at, "school") == ["S02", "S04"]
+    assert query_values(at, "fsm") == ["yes"]
+    assert query_values(at, "year") == ["9"]
+
+
+def test_a_link_restores_the_filters_on_any_page(demo_env: object) -> None:
+    query = {"period": "2025-26-spring", "school": ["S03"], "sex": ["female"], "sen": ["sen_support"]}
+    for page in ("overview", "referrals"):
+        at = open_page(page, "councillor", query)
+        assert not at.exception
+        assert at.selectbox(key="f_period").value == "2025-26-spring"
+        assert at.multiselect(key="f_school").value == ["S03"]
+        assert at.multiselect(key="f_sex").value == ["female"]
+        assert at.multiselect(key="f_sen").value == ["sen_support"]
+        assert not at.warning, [w.value for w in at.warning]
+        assert any("Spring term 2025/26" in c.value for c in at.caption)
+
+
+def test_junk_in_the_link_is_dropped_with_a_visible_notice_never_an_error(demo_env: object) -> None:
+    query = {"period": "1999-00-winter", "school": ["S01", "<script>"], "year": ["14", "x"], "fsm": "maybe"}
+    at = open_page("overview", "councillor", query)
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    for junk in ("1999-00-winter", "<script>", "14", "'x'", "maybe"):
+        assert junk in notices, (junk, notices)
+    assert query_values(at, "school") == ["S01"]
+    assert "year" not in at.query_params and "fsm" not in at.query_params
+    assert at.multiselect(key="f_school").value == ["S01"]
+
+
+def test_a_custom_range_round_trips_through_the_link(demo_env: object) -> None:
+    at = open_page("overview", "allchild", {"period": "2025-09-03..2025-12-17"})
+    assert not at.exception
+    assert at.selectbox(key="f_period").value == "custom"
+    assert query_values(at, "period") == ["2025-09-03..2025-12-17"]
