@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,3 +83,17 @@ def figure_keys(at: AppTest) -> list[str]:
 
     walk(at.main)
     return keys
+
+
+def point_app_at(root: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serve ``root`` in demo mode (no credentials file, not production) with its own state, caches cleared."""
+    from dashboard.data import clear_figures, refresh_state
+    from data_access.snapshots import forget_cached
+
+    monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(root))
+    monkeypatch.setenv("IMPACT_STATE_DIR", str(state_dir))
+    monkeypatch.setenv("IMPACT_CREDENTIALS_FILE", str(state_dir / "no-credentials.yaml"))
+    monkeypatch.delenv("IMPACT_ENV", raising=False)
+    refresh_state()
+    clear_figures()
+    forget_cached()

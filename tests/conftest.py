@@ -28,23 +28,11 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def point_app_at(root: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serve ``root`` in demo mode (no credentials file, not production) with its own state, caches cleared."""
-    from dashboard.data import clear_figures, refresh_state
-    from data_access.snapshots import forget_cached
-
-    monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(root))
-    monkeypatch.setenv("IMPACT_STATE_DIR", str(state_dir))
-    monkeypatch.setenv("IMPACT_CREDENTIALS_FILE", str(state_dir / "no-credentials.yaml"))
-    monkeypatch.delenv("IMPACT_ENV", raising=False)
-    refresh_state()
-    clear_figures()
-    forget_cached()
-
-
 @pytest.fixture
 def demo_env(demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """The app pointed at the demo snapshot with demo sign-in; yields the opened snapshot."""
+    from apptest_support import point_app_at
+
     from dashboard.data import clear_figures, refresh_state
     from data_access.snapshots import forget_cached, open_snapshot
 

@@ -10,9 +10,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from apptest_support import open_page
+from apptest_support import open_page, point_app_at
 from builders import child, make_snapshot, school, sessions
-from conftest import point_app_at
 
 from dashboard.registry import PAGES
 from data_access.contract import ROLES
