@@ -61,8 +61,6 @@ ALL_ROW_NAME: Final = "All schools shown"
 # A period this short is drawn week by week; longer ones month by month.
 WEEKLY_UP_TO_DAYS: Final = 92
 TERM_COUNT: Final = 6
-# Comparator values closer than this (in the figure's unit) are drawn as one line with one label.
-CLOSE_COMPARATORS: Final = 1.5
 
 
 @dataclass(frozen=True)
@@ -230,24 +228,8 @@ def build_story(
 
 
 def comparator_lines(indicator: str) -> pl.DataFrame | None:
-    """Comparator lines for a chart; values closer than ``CLOSE_COMPARATORS`` share one line and one label.
-
-    Separate labels a tenth of a point apart would print over each other and be unreadable.
-    """
-    rows = comparators.latest(indicator)
-    if rows.is_empty():
-        return None
-    values = rows.get_column("value")
-    if float(values.max()) - float(values.min()) >= CLOSE_COMPARATORS:  # type: ignore[arg-type]
-        return rows
-    year = rows.get_column("academic_year")[0]
-    label = f"All pupils {year}: " + ", ".join(
-        f"{g} {v:.1f}"
-        for g, v in rows.select("geography", "value").sort("geography", descending=True).iter_rows()
-    )
-    wigan = rows.filter(pl.col("geography") == "Wigan")
-    value = float((wigan if wigan.height else rows).get_column("value")[0])
-    return pl.DataFrame({"geography": ["Wigan"], "value": [value], "label": [label]})
+    """Comparator lines for a chart (close values share one line): ``data_access.comparators.lines``."""
+    return comparators.lines(indicator)
 
 
 def short_term_label(label: str) -> str:

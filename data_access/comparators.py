@@ -40,3 +40,28 @@ def latest(indicator: str) -> pl.DataFrame:
     shown = pl.when(pl.col("value") < 1).then(pl.col("value").round(3)).otherwise(pl.col("value").round(1))
     return rows.with_columns(label=pl.col("geography") + " " + pl.col("academic_year") + ": "
                              + shown.cast(pl.String))  # fmt: skip
+
+
+# Comparator values closer than this (in the figure's unit) are drawn as one line with one label.
+CLOSE_COMPARATORS: Final = 1.5
+
+
+def lines(indicator: str) -> pl.DataFrame | None:
+    """Comparator lines for a chart (``latest`` rows); values closer than ``CLOSE_COMPARATORS`` share one line.
+
+    Three labels a tenth of a point apart print over each other and three dash patterns merge into a hatched
+    band, so close values become one line at Wigan's value, labelled with all three.
+    """
+    rows = latest(indicator)
+    if rows.is_empty():
+        return None
+    values = rows.get_column("value")
+    if float(values.max()) - float(values.min()) >= CLOSE_COMPARATORS:  # type: ignore[arg-type]
+        return rows
+    year = rows.get_column("academic_year")[0]
+    label = f"All pupils {year}: " + ", ".join(
+        f"{g} {v:.1f}"
+        for g, v in rows.select("geography", "value").sort("geography", descending=True).iter_rows()
+    )
+    wigan = rows.filter(pl.col("geography") == "Wigan")
+    return (wigan if wigan.height else rows.head(1)).with_columns(label=pl.lit(label))

@@ -75,7 +75,7 @@ figure_block(
         title="Attendance rate by month",
         description=description,
         y_title="Attendance (%)",
-        comparators=comparators.latest("attendance_rate"),
+        comparators=comparators.lines("attendance_rate"),
     ),
     table=monthly,
     definitions=["attendance_rate"],

@@ -78,11 +78,11 @@ comparison_note = (
 )  # fmt: skip
 for rate, key in (("suspensions_per_100", "suspensions_per_100_by_year"),
                   ("permanent_exclusions_per_100", "exclusions_per_100_by_year")):  # fmt: skip
-    benchmark = comparators.latest(rate)
+    benchmark = comparators.lines(rate)
     title = f"{DEFINITIONS[rate].title} by academic year, against Wigan, North West and England"
     text = (f"{DEFINITIONS[rate].title} in each academic year of the programme, with the latest DfE rates for all "
             "pupils in Wigan, the North West and England as dashed lines.")  # fmt: skip
-    source = benchmark.get_column("source").first() if benchmark.height else None
+    source = benchmark.get_column("source").first() if benchmark is not None and benchmark.height else None
     figure_block(
         ctx, key=key, title=title, description=text,
         chart=bar_chart(long_form(by_year, figures=[rate]), x="period", y="value", status="value__status",
