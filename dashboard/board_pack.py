@@ -37,6 +37,7 @@ from data_access.periods import (
     format_date,
     terms_of_year,
 )
+from data_access.report import dates_from_args
 from data_access.snapshots import Snapshot, SnapshotError, open_snapshot
 from data_access.views import BOARD_FIGURES
 
@@ -351,21 +352,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _date(text: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise ValueError(f"{flag} must be a date as YYYY-MM-DD, not {text!r}") from error
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``python -m dashboard board-pack``; exit 0 with the file written, 2 with a clear message otherwise."""
     args: Any = _parser().parse_args(argv)
     try:
-        date_from = _date(args.date_from, "--from")
-        date_to = _date(args.date_to, "--to")
-        if date_to < date_from:
-            raise ValueError("--to must not be before --from")
+        date_from, date_to = dates_from_args(args.date_from, args.date_to)
         if not args.snapshot_dir.is_dir():
             raise SnapshotError(f"{args.snapshot_dir} is not a snapshot folder")
         out = build_board_pack(args.snapshot_dir, date_from, date_to, args.school, args.out)

@@ -58,13 +58,19 @@ def _parse_date(text: str, flag: str) -> date:
         raise ValueError(f"{flag} must be a date as YYYY-MM-DD, not {text!r}") from error
 
 
+def dates_from_args(text_from: str, text_to: str) -> tuple[date, date]:
+    """The ``--from`` and ``--to`` of a command as dates; ``ValueError`` with a clear message when they are not."""
+    date_from = _parse_date(text_from, "--from")
+    date_to = _parse_date(text_to, "--to")
+    if date_to < date_from:
+        raise ValueError("--to must not be before --from")
+    return date_from, date_to
+
+
 def run_report_command(args: argparse.Namespace) -> int:
     """Run ``python -m data_access report``; exit 2 with a clear message on bad input."""
     try:
-        date_from = _parse_date(args.date_from, "--from")
-        date_to = _parse_date(args.date_to, "--to")
-        if date_to < date_from:
-            raise ValueError("--to must not be before --from")
+        date_from, date_to = dates_from_args(args.date_from, args.date_to)
         result = report_rows(args.snapshot_dir, date_from, date_to, args.school, args.role)
     except SnapshotError as error:
         print(f"error: the snapshot was refused.\n{error}", file=sys.stderr)
