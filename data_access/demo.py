@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from data_access.contract import TABLE_FILES, arrow_schema
 from data_access.manifest import write_manifest
+from data_access.periods import easter_sunday
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -95,19 +96,6 @@ REFERRAL_SERVICE: Final = np.array(
 MEASURES_DRAWN: Final = ("sdq_total", "sdq_prosocial", "wellbeing", "reading", "writing", "maths")
 WAVES_DRAWN: Final = ("baseline", "review", "exit")
 REVIEWS_MAX: Final = 5
-
-
-def easter_sunday(year: int) -> date:
-    """Easter Sunday of ``year`` by the Gregorian computus (anonymous algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (b - (b + 8) // 25 + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    el = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * el) // 451
-    month, day = divmod(h + el - 7 * m + 114, 31)
-    return date(year, month, day + 1)
 
 
 def _nth_monday(year: int, month: int, n: int) -> date:
