@@ -1,24 +1,19 @@
 """The audit log: one JSON line per event (sign-ins, lockouts, logouts, user changes, downloads, publications).
 
-Lines go to ``IMPACT_STATE_DIR/audit.jsonl``. Each line is written with one ``write`` on a file opened with
-``O_APPEND`` under an exclusive ``flock``, so lines from concurrent sessions and processes never interleave.
+Lines go to ``IMPACT_STATE_DIR/audit.jsonl`` through ``data_access.audit_log.append_event`` (one ``O_APPEND``
+write under ``flock`` per line), the same writer ``publish`` uses.
 The log records who did what and when — never figures or anything about a child.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections import deque
 from collections.abc import Collection
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
-from data_access.settings import STATE_DIR
+from data_access.audit_log import append_event, log_path
 
-LOG_NAME: Final = "audit.jsonl"
 # A username as typed at a failed sign-in is kept only this long.
 TYPED_USERNAME_LIMIT: Final = 64
 
@@ -30,11 +25,6 @@ COOKIE_REFUSED: Final = "cookie_refused"
 USER_ADDED: Final = "user_added"
 ROLE_CHANGED: Final = "role_changed"
 USER_REMOVED: Final = "user_removed"
-
-
-def log_path(state_dir: Path | str | None = None) -> Path:
-    """Where the audit log lives (default: under the ``IMPACT_STATE_DIR`` setting)."""
-    return Path(state_dir if state_dir is not None else STATE_DIR.get()) / LOG_NAME
 
 
 def truncate_typed(value: str | None, limit: int = TYPED_USERNAME_LIMIT) -> str | None:
@@ -53,24 +43,7 @@ def record(event: str, username: str | None, **details: Any) -> None:
         **details: Small JSON-serialisable facts about the event (file name, page, role); never figures
             or child-level data.
     """
-    entry = {
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "event": event,
-        "username": username,
-        "details": details,
-    }
-    line = (json.dumps(entry, ensure_ascii=False, default=str, sort_keys=False) + "\n").encode("utf-8")
-    path = log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        try:
-            os.write(descriptor, line)
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-    finally:
-        os.close(descriptor)
+    append_event(event, username, **details)
 
 
 def read_events(limit: int = 1000, events: Collection[str] | None = None) -> list[dict[str, Any]]:

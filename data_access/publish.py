@@ -12,9 +12,9 @@ Publishes into one root are serialised by an ``flock`` on ``ROOT/.publish.lock``
 publish. Whoever holds it therefore knows that any ``.incoming-*`` folder left in the root belongs to a
 publish that died, and removes it.
 
-The publication, or a refusal naming the broken rules (never their example rows), is recorded in the audit log. ``data_access`` never imports ``dashboard`` (data flows one
-way), so the line is written here by :func:`_audit_publish` in the same format and with the same locking as
-``dashboard.audit.record``; a test reads it back with ``dashboard.audit.read_events``.
+The publication, or a refusal naming the broken rules (never their example rows), is recorded in the audit log. It is written by
+``data_access.audit_log.append_event``, the same writer ``dashboard.audit.record`` uses; a test reads it back
+with ``dashboard.audit.read_events``.
 
 Test hook (never set in production): ``IMPACT_PUBLISH_PAUSE_AFTER`` makes the command print
 ``PAUSED <point>`` to stderr and sleep ``IMPACT_PUBLISH_PAUSE_SECONDS`` (default 60) at one point, so a test
@@ -40,13 +40,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from data_access.audit_log import append_event
 from data_access.contract import MANIFEST_NAME
 from data_access.manifest import sha256_of
-from data_access.settings import STATE_DIR
 from data_access.validate import ValidationResult, validate_snapshot
 
 INCOMING_PREFIX: Final = ".incoming-"
@@ -274,26 +273,8 @@ def _pause_point(point: str) -> None:
 
 
 def _audit_publish(user: str | None, *, event: str, **details: Any) -> None:
-    """Append a ``publish`` (or ``publish_refused``) line to the audit log in ``dashboard.audit.record``'s
-    format (see the module docstring for why it is written here)."""
-    entry = {
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "event": event,
-        "username": user,
-        "details": details,
-    }
-    line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-    path = Path(STATE_DIR.get()) / "audit.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        try:
-            os.write(descriptor, line)
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-    finally:
-        os.close(descriptor)
+    """Append a ``publish`` (or ``publish_refused``) line to the audit log."""
+    append_event(event, user, **details)
 
 
 def run_publish_command(args: argparse.Namespace) -> int:
