@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from data_access import breakdowns, trends, views
+from data_access import enrolment, views
 from data_access.filters import Filters
-from data_access.periods import academic_year_start, terms_up_to, year_before
+from data_access.periods import academic_year_start, academic_years, terms_up_to, year_before
 from data_access.snapshots import Snapshot
 
 Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
@@ -31,7 +31,7 @@ def _as_at(snapshot: Snapshot, filters: Filters) -> date:
 def page_calls(snapshot: Snapshot, filters: Filters) -> dict[str, list[Call]]:
     """Per page, the ``ctx.view`` calls it makes (function, extra args, kwargs) for these filters."""
     terms = _terms(snapshot, filters)
-    years = breakdowns.academic_years(snapshot.first_day, snapshot.snapshot_date)
+    years = academic_years(snapshot.first_day, snapshot.snapshot_date)
     as_at = _as_at(snapshot, filters)
     return {
         "overview": [
@@ -41,33 +41,33 @@ def page_calls(snapshot: Snapshot, filters: Filters) -> dict[str, list[Call]]:
         ],
         "enrolment": [
             (views.funnel_table, (as_at,), {}),
-            (breakdowns.enrolments_by_month, (as_at,), {}),
-            *((breakdowns.children_by, (c,), {}) for c in breakdowns.CHARACTERISTICS),
-            (breakdowns.exits_by_reason, (), {}),
+            (views.enrolments_by_month, (as_at,), {}),
+            *((views.children_by, (c,), {}) for c in enrolment.CHARACTERISTICS),
+            (views.exits_by_reason, (), {}),
         ],
         "attendance": [
-            (trends.weekly_attendance, (), {}),
+            (views.weekly_attendance, (), {}),
             (views.by_period, (terms,), {}),
-            (trends.monthly_absence, (), {}),
-            (trends.attendance_around_enrolment, (), {}),
+            (views.monthly_absence, (), {}),
+            (views.attendance_around_enrolment, (), {}),
         ],
         "referrals": [
-            (breakdowns.referrals_by_month, ("service",), {}),
-            (breakdowns.referrals_by_month, ("reason",), {}),
-            (breakdowns.mental_health_year_on_year, (), {}),
-            (breakdowns.mental_health_by_school, (), {}),
+            (views.referrals_by_month, ("service",), {}),
+            (views.referrals_by_month, ("reason",), {}),
+            (views.mental_health_year_on_year, (), {}),
+            (views.mental_health_by_school, (), {}),
         ],
         "suspensions": [
-            (breakdowns.suspensions_by_period, (terms,), {}),
-            (breakdowns.suspensions_by_period, (years,), {}),
-            (breakdowns.suspensions_by_school, (), {}),
+            (views.suspensions_by_period, (terms,), {}),
+            (views.suspensions_by_period, (years,), {}),
+            (views.suspensions_by_school, (), {}),
         ],
         "school_progress": [
             (views.board_table, (), {}),
-            (trends.school_monthly_attendance, (), {}),
-            (trends.sdq_bands, (), {}),
-            (trends.sdq_band_movement, (), {}),
-            (trends.attainment_levels, (), {}),
+            (views.school_monthly_attendance, (), {}),
+            (views.sdq_bands, (), {}),
+            (views.sdq_band_movement, (), {}),
+            (views.attainment_levels, (), {}),
         ],
     }
 

@@ -27,7 +27,6 @@ from dashboard.images import chart_png
 from dashboard.story import Story, StoryChart, build_story
 from data_access import comparators
 from data_access.contract import SUPPRESSION_FOOTNOTE
-from data_access.definitions import DEFINITIONS, PERIODS, ROUNDING, SCOPE
 from data_access.filters import Filters
 from data_access.periods import (
     Period,
@@ -37,6 +36,7 @@ from data_access.periods import (
     format_date,
     terms_of_year,
 )
+from data_access.registry import FIGURES, PERIODS, ROUNDING, SCOPE
 from data_access.report import dates_from_args
 from data_access.snapshots import Snapshot, SnapshotError, open_snapshot
 from data_access.views import BOARD_FIGURES
@@ -52,8 +52,19 @@ INK: Final = (27, 27, 27)
 MUTED: Final = (80, 80, 80)
 HEADING_FILL: Final = (225, 234, 242)
 ZEBRA_FILL: Final = (246, 248, 250)
-_LATIN1_REPLACEMENTS: Final = {"–": "-", "—": "-", "−": "-", "≥": ">=", "≤": "<=", "…": "...", "‘": "'",
-                                "’": "'", "“": '"', "”": '"', "→": "->"}  # fmt: skip
+_LATIN1_REPLACEMENTS: Final = {
+    "–": "-",
+    "—": "-",
+    "−": "-",
+    "≥": ">=",
+    "≤": "<=",
+    "…": "...",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "→": "->",
+}
 
 
 def pack_period(date_from: date, date_to: date) -> Period:
@@ -117,8 +128,9 @@ def build_board_pack(
     return out
 
 
-def board_pack_bytes(snapshot: Snapshot, date_from: date, date_to: date, schools: Sequence[str],
-                     produced: date | None = None) -> bytes:  # fmt: skip
+def board_pack_bytes(
+    snapshot: Snapshot, date_from: date, date_to: date, schools: Sequence[str], produced: date | None = None
+) -> bytes:
     """The board pack as bytes (for a download button); the same file ``build_board_pack`` writes."""
     filters = pack_filters(snapshot, date_from, date_to, schools)
     story = build_story(snapshot, filters, public=True, width=CHART_WIDTH_PX, height=CHART_HEIGHT_PX)
@@ -196,13 +208,26 @@ def _heading(pdf: _Pack, text: str, size: float = 16) -> None:
     _para(pdf, text, size, bold=True, gap=2)
 
 
-def _table(pdf: _Pack, header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float],
-           size: float = 9, align: Sequence[str] | None = None) -> None:  # fmt: skip
+def _table(
+    pdf: _Pack,
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    widths: Sequence[float],
+    size: float = 9,
+    align: Sequence[str] | None = None,
+) -> None:
     _font(pdf, size)
     heading = FontFace(emphasis="BOLD", fill_color=HEADING_FILL, size_pt=size - 1)
-    with pdf.table(col_widths=tuple(widths), text_align=tuple(align or ["LEFT"] * len(widths)),
-                   headings_style=heading, line_height=size * 0.5, padding=1.2, first_row_as_headings=True,
-                   cell_fill_color=ZEBRA_FILL, cell_fill_mode="ROWS") as table:  # fmt: skip
+    with pdf.table(
+        col_widths=tuple(widths),
+        text_align=tuple(align or ["LEFT"] * len(widths)),
+        headings_style=heading,
+        line_height=size * 0.5,
+        padding=1.2,
+        first_row_as_headings=True,
+        cell_fill_color=ZEBRA_FILL,
+        cell_fill_mode="ROWS",
+    ) as table:
         for values in [header, *rows]:
             row = table.row()
             for value in values:
@@ -234,8 +259,14 @@ def _cover(pdf: _Pack, story: Story, produced: date) -> None:
     _font(pdf, 12, bold=True)
     pdf.multi_cell(0, 8, pdf.text_of(SUPPRESSION_NOTE + "."), fill=True, new_x="LMARGIN", new_y="NEXT")
     _font(pdf, 10)
-    pdf.multi_cell(0, 5.5, pdf.text_of(SUPPRESSION_FOOTNOTE + " A dash (–) means there is nothing to compute."),
-                   fill=True, new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.multi_cell(
+        0,
+        5.5,
+        pdf.text_of(SUPPRESSION_FOOTNOTE + " A dash (–) means there is nothing to compute."),
+        fill=True,
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(8)
     _para(pdf, "Contents", 12, bold=True)
     contents = ["Headline figures", *(c.title for c in story.charts), story.schools.title, "Definitions"]
@@ -246,16 +277,32 @@ def _cover(pdf: _Pack, story: Story, produced: date) -> None:
 def _headlines(pdf: _Pack, story: Story) -> None:
     pdf.add_page()
     _heading(pdf, "1. Headline figures")
-    _para(pdf, f"All children on the programme in the schools shown, {story.period.describe()}, compared with "
-               f"{story.before.describe()}.", 10, gap=3)  # fmt: skip
+    _para(
+        pdf,
+        f"All children on the programme in the schools shown, {story.period.describe()}, compared with "
+        f"{story.before.describe()}.",
+        10,
+        gap=3,
+    )
     rows = []
     for h in story.headlines:
         title = h.title + (f" ({h.direction_text})" if h.direction_text else "")
         rows.append((title, h.now_text, h.before_text, h.change_text, "\n".join(h.comparators) or "–"))
-    _table(pdf, ("Figure", "This period", "Year before", "Change", "All pupils (DfE)"), rows,
-           (58, 22, 22, 26, 52), size=9.5, align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT"))  # fmt: skip
-    _para(pdf, "A change is shown only when both figures are shown; it is never worked out from a hidden figure. "
-               "Percentages change in percentage points.", 9, colour=MUTED)  # fmt: skip
+    _table(
+        pdf,
+        ("Figure", "This period", "Year before", "Change", "All pupils (DfE)"),
+        rows,
+        (58, 22, 22, 26, 52),
+        size=9.5,
+        align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT"),
+    )
+    _para(
+        pdf,
+        "A change is shown only when both figures are shown; it is never worked out from a hidden figure. "
+        "Percentages change in percentage points.",
+        9,
+        colour=MUTED,
+    )
     _para(pdf, comparators.CAVEAT, 9, colour=MUTED)
     if any(h.now == "c" or h.before == "c" for h in story.headlines):
         _para(pdf, SUPPRESSION_FOOTNOTE, 9, colour=MUTED)
@@ -285,12 +332,23 @@ def _school_table(pdf: _Pack, number: int, story: Story) -> None:
     pdf.add_page(orientation="landscape")
     chart = story.schools
     _heading(pdf, f"{number}. {chart.title}")
-    _para(pdf, f"{chart.description} {story.period.describe()}. These are the figures of the report command "
-               "with disclosure control applied.", 10, gap=3)  # fmt: skip
+    _para(
+        pdf,
+        f"{chart.description} {story.period.describe()}. These are the figures of the report command "
+        "with disclosure control applied.",
+        10,
+        gap=3,
+    )
     shown = chart.shown()
     figure_width = (pdf.epw - 12 - 54) / len(BOARD_FIGURES)
-    _table(pdf, shown.columns, shown.rows(), [12, 54, *[figure_width] * len(BOARD_FIGURES)], size=9,
-           align=["LEFT", "LEFT", *["RIGHT"] * len(BOARD_FIGURES)])  # fmt: skip
+    _table(
+        pdf,
+        shown.columns,
+        shown.rows(),
+        [12, 54, *[figure_width] * len(BOARD_FIGURES)],
+        size=9,
+        align=["LEFT", "LEFT", *["RIGHT"] * len(BOARD_FIGURES)],
+    )
     _para(pdf, SUPPRESSION_FOOTNOTE + " A dash (–) means there is nothing to compute.", 9, colour=MUTED)
 
 
@@ -299,7 +357,7 @@ def _definitions(pdf: _Pack, number: int) -> None:
     _heading(pdf, f"{number}. Definitions")
     _para(pdf, SCOPE, 9.5)
     for name in (*BOARD_FIGURES, "suspensions_per_100", "sessions_lost"):
-        d = DEFINITIONS[name]
+        d = FIGURES[name]
         _para(pdf, f"{d.title} ({d.unit})", 10, bold=True, gap=0.5)
         _para(pdf, d.definition, 9.5, gap=2)
     _para(pdf, "Periods", 10, bold=True, gap=0.5)
@@ -308,11 +366,15 @@ def _definitions(pdf: _Pack, number: int) -> None:
     sources = sorted(set(comparators.benchmarks().get_column("source").to_list()))
     _para(pdf, "; ".join(sources) + ". " + comparators.CAVEAT, 9.5, gap=2)
     _para(pdf, "Suppression (statistical disclosure control)", 10, bold=True, gap=0.5)
-    _para(pdf, "Every figure in this pack has been through disclosure control, whoever produced it, because board "
-               "papers may be published. A count from 1 to 4 is hidden; so is a rate or percentage whose underlying "
-               "count is 1 to 4, whose denominator is below 10, or that covers fewer than 10 children. Where one "
-               "figure in a column is hidden, a second is hidden too so that it cannot be worked out from the "
-               "total. " + SUPPRESSION_FOOTNOTE, 9.5)  # fmt: skip
+    _para(
+        pdf,
+        "Every figure in this pack has been through disclosure control, whoever produced it, because board "
+        "papers may be published. A count from 1 to 4 is hidden; so is a rate or percentage whose underlying "
+        "count is 1 to 4, whose denominator is below 10, or that covers fewer than 10 children. Where one "
+        "figure in a column is hidden, a second is hidden too so that it cannot be worked out from the "
+        "total. " + SUPPRESSION_FOOTNOTE,
+        9.5,
+    )
 
 
 def render_pack(story: Story, produced: date) -> bytes:
@@ -341,13 +403,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m dashboard board-pack",
-                     description="Write the board pack PDF for a period (suppression always applied).")  # fmt: skip
+    parser = _Parser(
+        prog="python -m dashboard board-pack",
+        description="Write the board pack PDF for a period (suppression always applied).",
+    )
     parser.add_argument("snapshot_dir", type=Path, metavar="SNAPSHOT_DIR")
     parser.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
-    parser.add_argument("--school", action="append", default=[], metavar="ID",
-                        help="a school to include; give it once per school (default: every school)")  # fmt: skip
+    parser.add_argument(
+        "--school",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a school to include; give it once per school (default: every school)",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="where to write the PDF")
     return parser
 

@@ -11,8 +11,8 @@ import polars as pl
 import streamlit as st
 
 from data_access.contract import SUPPRESSION_FOOTNOTE
-from data_access.definitions import DEFINITIONS, ROUNDING, Definition
-from data_access.suppression import FigureTable
+from data_access.disclosure import FigureTable
+from data_access.registry import FIGURES, ROUNDING, Figure
 
 DESCRIPTION_PREFIX = "What this shows: "
 
@@ -37,11 +37,11 @@ def _shown_frame(table: FigureTable | pl.DataFrame, labels: dict[str, str] | Non
     return table.rename({k: v for k, v in (labels or {}).items() if k in table.columns})
 
 
-def definitions_text(names: Sequence[str | Definition]) -> str:
-    """Markdown with the definition of each figure (a name in ``DEFINITIONS`` or a ``Definition``), and rounding."""
+def definitions_text(names: Sequence[str | Figure]) -> str:
+    """Markdown with the definition of each figure (a name in ``FIGURES`` or a ``Figure``), and rounding."""
     parts = []
     for name in names:
-        d = name if isinstance(name, Definition) else DEFINITIONS.get(name)
+        d = name if isinstance(name, Figure) else FIGURES.get(name)
         if d is not None:
             parts.append(f"**{d.title}** ({d.unit}): {d.definition}")
     parts.append(ROUNDING)
@@ -56,7 +56,7 @@ def figure_block(
     description: str,
     chart: alt.TopLevelMixin | None,
     table: FigureTable | pl.DataFrame,
-    definitions: Sequence[str | Definition] = (),
+    definitions: Sequence[str | Figure] = (),
     labels: dict[str, str] | None = None,
     note: str | None = None,
     suppressed: bool | None = None,
@@ -70,7 +70,7 @@ def figure_block(
         description: one sentence saying what the chart shows (also the chart's accessible description).
         chart: the altair chart, or None for a table-only figure.
         table: the shown numbers (a ``FigureTable`` is rendered with ``c`` and ``–``).
-        definitions: names in ``data_access.definitions.DEFINITIONS`` (or ``Definition`` objects) to show
+        definitions: names in ``data_access.registry.FIGURES`` (or ``Figure`` objects) to show
             under "Definition".
         labels: column name → heading.
         note: an extra caveat (e.g. about comparators).

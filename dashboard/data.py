@@ -6,6 +6,7 @@ Snapshots are cached by the data layer (by folder and manifest); figures are cac
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -13,18 +14,16 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import polars as pl
-
 from data_access.snapshots import (
     Snapshot,
     SnapshotError,
     SnapshotState,
-    open_snapshot,
     snapshot_root,
     snapshot_state,
 )
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 _STATE_TTL_SECONDS = 30.0
 _FIGURE_CACHE_SIZE = 2048
 
@@ -55,11 +54,6 @@ def refresh_state() -> None:
         _state_cache.clear()
 
 
-def load_snapshot(folder: Path) -> Snapshot:
-    """Open a (validated) snapshot folder; raises ``SnapshotError`` when it is refused or unreadable."""
-    return open_snapshot(folder)
-
-
 def cached(view: Callable[..., T], snapshot: Snapshot, *args: Hashable, **kwargs: Hashable) -> T:
     """Call ``view(snapshot, *args, **kwargs)`` once per distinct (view, snapshot id, arguments) and reuse it.
 
@@ -73,12 +67,13 @@ def cached(view: Callable[..., T], snapshot: Snapshot, *args: Hashable, **kwargs
             return _figures[key]  # type: ignore[no-any-return]
     try:
         value = view(snapshot, *args, **kwargs)
-    except (
-        OSError,
-        ValueError,
-        pl.exceptions.PolarsError,
-    ) as error:  # a file went missing or bad while serving
-        raise SnapshotError(f"The snapshot {snapshot.folder.name} could not be read: {error}") from error
+    except Exception as error:
+        if not snapshot.unchanged():  # a file went missing or was replaced while being served
+            raise SnapshotError(f"The snapshot {snapshot.folder.name} could not be read: {error}") from error
+        # The data are as validated: this is a fault in the code. It stays an error (shown and logged), and the
+        # snapshot stays served.
+        logger.exception("%s failed on snapshot %s", view.__qualname__, snapshot.id)
+        raise
     with _figures_lock:
         _figures[key] = value
         while len(_figures) > _FIGURE_CACHE_SIZE:

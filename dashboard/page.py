@@ -19,7 +19,7 @@ from dashboard.auth import Viewer, require_viewer
 from dashboard.data import cached, current_state, refresh_state
 from dashboard.filters_ui import dismiss_notices, filter_sidebar
 from dashboard.registry import PAGES_BY_KEY, PageSpec
-from data_access import figures
+from data_access import enrolment
 from data_access.contract import SUPPRESSION_FOOTNOTE
 from data_access.filters import Filters, default_period_for
 from data_access.periods import Period, format_date, periods_for_snapshot
@@ -90,7 +90,7 @@ def _unreadable(snapshot: Snapshot, error: Exception) -> NoReturn:
 
 
 def _count_in_scope(snapshot: Snapshot, filters: Filters) -> int:
-    return figures.children_in_scope(snapshot, filters).height
+    return enrolment.children_in_scope(snapshot, filters).height
 
 
 def _chosen_snapshot(state: SnapshotState, policy: Policy) -> Snapshot:

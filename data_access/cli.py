@@ -24,15 +24,17 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     validate = commands.add_parser(
-        "validate", help="check a snapshot folder against the data contract",
+        "validate",
+        help="check a snapshot folder against the data contract",
         description="Check every rule of the data contract; exit 0 when valid, 2 listing every broken rule.",
-    )  # fmt: skip
+    )
     validate.add_argument("snapshot_dir", type=Path, metavar="SNAPSHOT_DIR")
 
     report = commands.add_parser(
-        "report", help="print the board figures for a period",
+        "report",
+        help="print the board figures for a period",
         description="Print the board figures for a period, one row per school then the total row 'all'.",
-    )  # fmt: skip
+    )
     report.add_argument("snapshot_dir", type=Path, metavar="SNAPSHOT_DIR")
     report.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
@@ -52,9 +54,10 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", default="json", choices=("json", "csv"))
 
     demo = commands.add_parser(
-        "demo", help="write a synthetic, contract-valid demo snapshot",
+        "demo",
+        help="write a synthetic, contract-valid demo snapshot",
         description="Write a deterministic synthetic snapshot under OUT_ROOT/<snapshot-date>/.",
-    )  # fmt: skip
+    )
     demo.add_argument("out_root", type=Path, metavar="OUT_ROOT")
     demo.add_argument("--children", type=int, default=250, help="how many children (default 250)")
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
@@ -66,9 +69,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     publish = commands.add_parser(
-        "publish", help="validate a snapshot and publish it atomically under a root",
+        "publish",
+        help="validate a snapshot and publish it atomically under a root",
         description="Validate SOURCE_DIR, then place it at ROOT/<snapshot_date>/ atomically; never overwrites.",
-    )  # fmt: skip
+    )
     publish.add_argument("source_dir", type=Path, metavar="SOURCE_DIR")
     publish.add_argument("--root", type=Path, required=True, metavar="ROOT")
     return parser

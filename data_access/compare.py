@@ -12,9 +12,9 @@ from typing import Final
 
 import polars as pl
 
+from data_access.disclosure import SUPPRESSED, ShownValue, format_shown
 from data_access.filters import Filters
 from data_access.snapshots import Snapshot
-from data_access.suppression import SUPPRESSED, ShownValue, format_shown
 from data_access.views import BOARD_FIGURES, BOARD_SPECS, applies_suppression, board_table
 
 COMPARE_KEYS: Final = ("figure", "school_id")
@@ -104,8 +104,9 @@ def _school_order(*sides: dict[tuple[str, str], tuple[object, str]]) -> list[str
     return [*schools, "all"]
 
 
-def compare_board(before: Snapshot, after: Snapshot, filters: Filters, role: str, *,
-                  public: bool = False) -> Comparison:  # fmt: skip
+def compare_board(
+    before: Snapshot, after: Snapshot, filters: Filters, role: str, *, public: bool = False
+) -> Comparison:
     """Each board figure in ``before`` and ``after`` for the same filters (period, schools, characteristics).
 
     Args:
@@ -140,18 +141,28 @@ def compare_board(before: Snapshot, after: Snapshot, filters: Filters, role: str
                 assert isinstance(before_value, int | float) and isinstance(after_value, int | float)
                 difference = after_value - before_value
                 change = round(difference, 1) if isinstance(difference, float) else difference
-            rows.append({
-                "figure": figure, "school_id": school,
-                "before": _as_float(before_value), "before__status": before_status,
-                "after": _as_float(after_value), "after__status": after_status,
-                "change": _as_float(change), "change__status": "shown" if change is not None else "none",
-            })  # fmt: skip
+            rows.append(
+                {
+                    "figure": figure,
+                    "school_id": school,
+                    "before": _as_float(before_value),
+                    "before__status": before_status,
+                    "after": _as_float(after_value),
+                    "after__status": after_status,
+                    "change": _as_float(change),
+                    "change__status": "shown" if change is not None else "none",
+                }
+            )
     schema = {
-        "figure": pl.String, "school_id": pl.String,
-        "before": pl.Float64, "before__status": pl.String,
-        "after": pl.Float64, "after__status": pl.String,
-        "change": pl.Float64, "change__status": pl.String,
-    }  # fmt: skip
+        "figure": pl.String,
+        "school_id": pl.String,
+        "before": pl.Float64,
+        "before__status": pl.String,
+        "after": pl.Float64,
+        "after__status": pl.String,
+        "change": pl.Float64,
+        "change__status": pl.String,
+    }
     frame = pl.DataFrame(rows, schema=schema)
     suppressed = applies_suppression(role, public)
     return Comparison(frame, before.snapshot_date.isoformat(), after.snapshot_date.isoformat(), suppressed)

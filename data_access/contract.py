@@ -135,11 +135,6 @@ class Measure:
     higher_is_better: bool
     meaningful_change: float
 
-    def improved(self, baseline: float, latest: float) -> bool:
-        """True when ``latest`` is better than ``baseline`` by at least the meaningful change."""
-        gain = latest - baseline if self.higher_is_better else baseline - latest
-        return gain >= self.meaningful_change
-
 
 MEASURES: Final[dict[str, Measure]] = {
     m.name: m
@@ -168,7 +163,6 @@ SDQ_TOTAL_BANDS: Final = (
 
 Role = Literal["councillor", "commissioner", "allchild", "admin"]
 ROLES: Final[tuple[Role, ...]] = ("councillor", "commissioner", "allchild", "admin")
-SUPPRESSED_ROLES: Final = frozenset({"councillor", "commissioner"})
 SUPPRESSION_FOOTNOTE: Final = (
     "c = fewer than 5, or a figure from which a number fewer than 5 could be worked out; "
     "hidden to protect children's privacy."

@@ -27,10 +27,6 @@ class Filters:
     fsm: bool | None = None
     sen: tuple[str, ...] = field(default=())
 
-    def with_period(self, period: Period) -> Filters:
-        """The same filters over another period."""
-        return replace(self, period=period)
-
     def with_schools(self, schools: Sequence[str]) -> Filters:
         """The same filters for other schools."""
         return replace(self, schools=tuple(sorted(schools)))

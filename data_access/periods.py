@@ -20,6 +20,8 @@ _YEAR_KEY = re.compile(r"^(\d{4})-(\d{2})(?:-(autumn|spring|summer)(?:-([12]))?)
 _CUSTOM_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 # A gap of at least this many weekdays with no sessions inside a term is taken as its half-term holiday.
 HALF_TERM_MIN_GAP_WEEKDAYS: Final = 4
+# A period this short is drawn week by week; longer ones month by month.
+WEEKLY_UP_TO_DAYS: Final = 92
 
 
 @dataclass(frozen=True, order=True)
@@ -198,14 +200,83 @@ def periods_for_snapshot(first_day: date, last_day: date, school_days: Iterable[
     return out
 
 
+def mondays(start: date, end: date) -> list[date]:
+    """The Monday of every week from ``start``'s to ``end``'s (none when ``end`` is before ``start``)."""
+    first = start - timedelta(days=start.weekday())
+    return [first + timedelta(days=7 * n) for n in range((end - first).days // 7 + 1)] if end >= start else []
+
+
+def month_starts(first: date, last: date) -> list[date]:
+    """First days of every calendar month from ``first``'s to ``last``'s, inclusive."""
+    out: list[date] = []
+    month = first.replace(day=1)
+    while month <= last:
+        out.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return out
+
+
+def month_label(day: date) -> str:
+    """``Sep 2025``."""
+    return day.strftime("%b %Y")
+
+
+def academic_years(first_day: date, last_day: date) -> tuple[Period, ...]:
+    """Every academic year from the one holding ``first_day`` to the one holding ``last_day``, oldest first."""
+    return tuple(
+        academic_year(y) for y in range(academic_year_start(first_day), academic_year_start(last_day) + 1)
+    )
+
+
+def time_buckets(period: Period, last_day: date) -> tuple[list[Period], str]:
+    """Weeks (short periods) or calendar months of ``period`` up to ``last_day``, clipped to the period."""
+    end = min(period.end, last_day)
+    weekly = period.days <= WEEKLY_UP_TO_DAYS
+    out: list[Period] = []
+    start = period.start
+    while start <= end:
+        if weekly:
+            stop = start + timedelta(days=6 - start.weekday())
+        else:
+            next_month = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+            stop = next_month - timedelta(days=1)
+        stop = min(stop, end)
+        label = f"w/c {format_date(start)}" if weekly else start.strftime("%b %Y")
+        out.append(Period(start, stop, "custom", label))
+        start = stop + timedelta(days=1)
+    return out, "week" if weekly else "month"
+
+
+def bucket_a_year_before(bucket: Period) -> Period:
+    """A week or month of ``time_buckets`` one year earlier, keeping its label."""
+    shifted = year_before(custom(bucket.start, bucket.end))
+    return Period(shifted.start, shifted.end, "custom", bucket.label)
+
+
+def terms_of_period_year(period: Period, last_day: date) -> tuple[list[Period], list[Period]]:
+    """The census terms of ``period``'s academic year (up to ``last_day``) and the same terms a year before."""
+    year = academic_year_start(min(period.end, max(last_day, period.start)))
+    now = [t for t in terms_of_year(year) if t.start <= last_day]
+    return now, terms_of_year(year - 1)[: len(now)]
+
+
+def short_term_label(label: str) -> str:
+    """``Autumn 24/25`` for ``Autumn term 2024/25``: six of them fit side by side on a chart axis."""
+    return label.replace(" term 20", " ")
+
+
 def year_before(period: Period) -> Period:
     """The same period one year earlier (the same term of the previous academic year for terms)."""
     if period.kind == "year":
         return academic_year(academic_year_start(period.start) - 1)
     if period.kind == "term":
         return term_period(academic_year_start(period.start) - 1, term_of(period.start))
-    return Period(_shift_year(period.start), _shift_year(period.end), period.kind,
-                  f"{period.label or 'Custom range'}, a year earlier")  # fmt: skip
+    return Period(
+        _shift_year(period.start),
+        _shift_year(period.end),
+        period.kind,
+        f"{period.label or 'Custom range'}, a year earlier",
+    )
 
 
 def _shift_year(day: date) -> date:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from data_access.contract import ROLES, Role
+from data_access.contract import Role
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,3 @@ POLICIES: Final[dict[str, Policy]] = {
 def policy_for(role: str) -> Policy:
     """The policy of ``role``; an unknown role gets the most restricted policy (councillor's)."""
     return POLICIES.get(role, POLICIES["councillor"])
-
-
-def is_role(value: str) -> bool:
-    """True when ``value`` names a role of the contract."""
-    return value in ROLES

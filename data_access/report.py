@@ -10,10 +10,10 @@ import sys
 from datetime import date
 from typing import Any
 
+from data_access.disclosure import ShownValue
 from data_access.filters import Filters
 from data_access.periods import custom
 from data_access.snapshots import SnapshotError, open_snapshot
-from data_access.suppression import ShownValue
 from data_access.views import BOARD_FIGURES, board_table
 
 REPORT_COLUMNS = ("school_id", *BOARD_FIGURES)

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.page import page_footer, page_setup
-from data_access import comparators, suppression, trends
+from data_access import comparators, disclosure
 from data_access.contract import (
     ATTAINMENT_LEVELS,
     CODE_CATEGORIES,
@@ -17,9 +17,9 @@ from data_access.contract import (
     SDQ_TOTAL_BANDS,
     SUPPRESSION_FOOTNOTE,
 )
-from data_access.definitions import DEFINITIONS, PERIODS, ROUNDING, SCOPE, measure_definition
 from data_access.periods import format_date
 from data_access.policy import POLICIES
+from data_access.registry import FIGURES, PERIODS, ROUNDING, SCOPE, measure_definition
 
 ACCESSIBILITY_TESTED = "25 November 2026"
 
@@ -51,7 +51,7 @@ with sections[0]:
     st.subheader("Rounding", anchor="rounding")
     st.markdown(ROUNDING)
     st.subheader("Figures", anchor="figures")
-    for definition in DEFINITIONS.values():
+    for definition in (f for f in FIGURES.values() if f.section != "chart"):
         comparator = (
             f"  \n*Comparator:* `{definition.comparator}` (see Comparators)." if definition.comparator else ""
         )
@@ -60,7 +60,7 @@ with sections[0]:
             f"*Underlying count for privacy protection:* {definition.underlying_count}.{comparator}"
         )
     st.subheader("Trends and distributions", anchor="trends")
-    for definition in trends.TREND_DEFINITIONS.values():
+    for definition in (f for f in FIGURES.values() if f.section == "chart"):
         st.markdown(f"**{definition.title}** ({definition.unit})  \n{definition.definition}")
     st.subheader("Assessment measures", anchor="measures")
     st.markdown("\n".join(f"- {measure_definition(name)}" for name in MEASURES))
@@ -126,20 +126,20 @@ download meant for a public board paper, are protected. {" and ".join(r.capitali
 exact figures inside the dashboard.
 
 - **Nothing to compute:** when a figure has nothing to divide by (no children, no sessions), it is shown as a
-  dash (–), never as {suppression.SUPPRESSED}.
-- **Small counts are hidden:** a count from 1 to {suppression.MIN_COUNT - 1} is shown as
-  **{suppression.SUPPRESSED}**. A true 0 is shown as 0.
-- **Rates and percentages are hidden** (shown as {suppression.SUPPRESSED}) when the number they are built from
-  (for example present sessions, or children with persistent absence) is 1 to {suppression.MIN_COUNT - 1},
-  when they divide by fewer than {suppression.MIN_DENOMINATOR}, or when the row covers fewer than
-  {suppression.MIN_CHILDREN} children.
+  dash (–), never as {disclosure.SUPPRESSED}.
+- **Small counts are hidden:** a count from 1 to {disclosure.MIN_COUNT - 1} is shown as
+  **{disclosure.SUPPRESSED}**. A true 0 is shown as 0.
+- **Rates and percentages are hidden** (shown as {disclosure.SUPPRESSED}) when the number they are built from
+  (for example present sessions, or children with persistent absence) is 1 to {disclosure.MIN_COUNT - 1},
+  when they divide by fewer than {disclosure.MIN_DENOMINATOR}, or when the row covers fewer than
+  {disclosure.MIN_CHILDREN} children.
 - **No working back from totals:** in a table with a total row, if exactly one other row of a column is hidden,
   one more is hidden too (the smallest), or else the total, so the hidden number cannot be worked out by
   subtraction.
-- **Charts** never draw a hidden value: they leave a gap and mark it {suppression.SUPPRESSED}. Downloads carry
-  the same {suppression.SUPPRESSED}.
+- **Charts** never draw a hidden value: they leave a gap and mark it {disclosure.SUPPRESSED}. Downloads carry
+  the same {disclosure.SUPPRESSED}.
 
-The footnote under every table that holds a {suppression.SUPPRESSED}: *{SUPPRESSION_FOOTNOTE}*
+The footnote under every table that holds a {disclosure.SUPPRESSED}: *{SUPPRESSION_FOOTNOTE}*
 """
     )
 

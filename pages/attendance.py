@@ -6,8 +6,9 @@ import streamlit as st
 from dashboard.charts_progress import long_form, trend_lines
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import comparators, trends, views
+from data_access import comparators, views
 from data_access.periods import terms_up_to
+from data_access.registry import FIGURES
 
 ctx = page_setup("attendance")
 if empty_selection(ctx):
@@ -32,9 +33,9 @@ def comparator_note(indicator: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ weekly
-weekly = ctx.view(trends.weekly_attendance)
+weekly = ctx.view(views.weekly_attendance)
 shown_c.append(weekly.has_suppressed_values)
-weekly_definition = trends.TREND_DEFINITIONS["weekly_attendance"]
+weekly_definition = FIGURES["weekly_attendance"]
 description = (
     "Attendance rate of the children in scope week by week through the period (solid line), against the same "
     "children's attendance in the 12 months before each of them enrolled, lined up by week of the school year "
@@ -76,11 +77,9 @@ figure_block(
 # ------------------------------------------------------------------------------------------------ by term
 terms = terms_up_to(min(period.end, ctx.snapshot.snapshot_date), ctx.snapshot.first_day)
 by_term = ctx.view(views.by_period, terms)
-for name, title in (
-    ("persistent_absence_rate", "Persistent absence"),
-    ("severe_absence_rate", "Severe absence"),
-):
-    table = trends.only(by_term, [name], keys=["period", "start", "end"])
+for name in ("persistent_absence_rate", "severe_absence_rate"):
+    title = FIGURES[name].title
+    table = views.only(by_term, [name], keys=["period", "start", "end"])
     shown_c.append(table.has_suppressed_values)
     threshold = "10%" if name == "persistent_absence_rate" else "50%"
     description = (
@@ -103,7 +102,7 @@ for name, title in (
             subtitle="% of children with sessions",
             description=description,
             x_title="Term",
-            y_title="% of children",
+            y_title=FIGURES[name].unit,
             zero=True,
             comparators=comparators.lines(name),
         ),
@@ -114,7 +113,7 @@ for name, title in (
     )
 
 # ------------------------------------------------------------------------------------------------ by month
-monthly = ctx.view(trends.monthly_absence)
+monthly = ctx.view(views.monthly_absence)
 shown_c.append(monthly.has_suppressed_values)
 description = (
     "Authorised and unauthorised absence as shares of possible sessions in each month of the period, for the "
@@ -123,16 +122,13 @@ description = (
 figure_block(
     ctx,
     key="absence_kinds",
-    title="Authorised and unauthorised absence by month",
+    title=FIGURES["monthly_absence"].title,
     description=description,
     chart=trend_lines(
         long_form(
             monthly.plottable(),
             ["month_start", "month"],
-            {
-                "authorised_absence_rate": "Authorised absence",
-                "unauthorised_absence_rate": "Unauthorised absence",
-            },
+            {n: FIGURES[n].title for n in ("authorised_absence_rate", "unauthorised_absence_rate")},
         ),
         x="month",
         x_type="N",
@@ -140,10 +136,10 @@ figure_block(
         series="series",
         status="value__status",
         title="Absence by month and kind",
-        subtitle="% of possible sessions",
+        subtitle=FIGURES["monthly_absence"].unit,
         description=description,
         x_title="Month",
-        y_title="% of possible sessions",
+        y_title=FIGURES["monthly_absence"].unit,
         zero=True,
     ),
     table=monthly,
@@ -154,13 +150,13 @@ figure_block(
         "authorised_absence_rate": "Authorised absence (%)",
         "unauthorised_absence_rate": "Unauthorised absence (%)",
     },
-    note=trends.TREND_DEFINITIONS["monthly_absence"].definition,
+    note=FIGURES["monthly_absence"].definition,
 )
 
 # ------------------------------------------------------------------------------------------------ around enrolment
-around = ctx.view(trends.attendance_around_enrolment)
+around = ctx.view(views.attendance_around_enrolment)
 shown_c.append(around.has_suppressed_values)
-around_definition = trends.TREND_DEFINITIONS["attendance_around_enrolment"]
+around_definition = FIGURES["attendance_around_enrolment"]
 description = (
     "Attendance rate of the children in scope in the 12 months before and the 12 months after they enrolled, each "
     "child lined up on the calendar month of their own enrolment (month 0)."
@@ -168,7 +164,7 @@ description = (
 figure_block(
     ctx,
     key="around_enrolment",
-    title="Attendance before and after enrolment",
+    title=around_definition.title,
     description=description,
     chart=trend_lines(
         around.plottable(),
@@ -176,7 +172,7 @@ figure_block(
         y="attendance_rate",
         status="attendance_rate__status",
         x_type="Q",
-        title="Attendance before and after enrolment",
+        title=around_definition.title,
         subtitle="Same children, aligned on their month of enrolment",
         description=description,
         x_title="Months from enrolment (0 = month of enrolment)",

@@ -7,9 +7,10 @@ from dashboard.charts import bar_chart
 from dashboard.charts_extra import bars, heatmap
 from dashboard.components import figure_block, value_text
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import breakdowns, views
-from data_access.breakdowns import EXTRA_DEFINITIONS, long_form
+from data_access import enrolment, views
 from data_access.periods import format_date
+from data_access.registry import FIGURES
+from data_access.views import long_form
 
 ctx = page_setup("enrolment")
 if empty_selection(ctx):
@@ -22,8 +23,8 @@ ALL_SCHOOLS = "All selected schools"
 
 
 def note(*keys: str) -> str:
-    """The definitions this module adds (not yet in data_access.definitions), as a caption."""
-    return " ".join(f"{EXTRA_DEFINITIONS[k].title}: {EXTRA_DEFINITIONS[k].definition}" for k in keys)
+    """The definitions of these breakdowns (from the figure registry), as a caption."""
+    return " ".join(f"{FIGURES[k].title}: {FIGURES[k].definition}" for k in keys)
 
 
 # ---------------------------------------------------------------- the as-at date follows the period unless changed
@@ -31,7 +32,7 @@ default_as_at = min(period.end, ctx.snapshot.snapshot_date)
 if st.session_state.get("_enrolment_as_at_default") != default_as_at:
     st.session_state["_enrolment_as_at_default"] = default_as_at
     st.session_state["enrolment_as_at"] = default_as_at
-earliest = breakdowns.earliest_identified(ctx.snapshot)
+earliest = enrolment.earliest_identified(ctx.snapshot)
 as_at = st.date_input(
     "Funnel and enrolments as at", key="enrolment_as_at", min_value=min(earliest, default_as_at),
     max_value=ctx.snapshot.snapshot_date, format="DD/MM/YYYY",
@@ -67,7 +68,7 @@ figure_block(
 )  # fmt: skip
 
 # ---------------------------------------------------------------------------------------- enrolments by month
-monthly = ctx.view(breakdowns.enrolments_by_month, as_at)
+monthly = ctx.view(views.enrolments_by_month, as_at)
 tables.append(monthly)
 monthly_long = long_form(monthly, series="school_id").with_columns(
     pl.col("school_id").replace(names).alias("school")
@@ -97,9 +98,9 @@ CHARACTERISTIC_TEXT = {  # widget-key suffix, title, one-sentence description
     "sen_provision": ("sen", "Children in scope by SEN provision",
                       "How many of the children in scope have no SEN provision, SEN support or an EHC plan."),
 }  # fmt: skip
-for characteristic, label in breakdowns.CHARACTERISTICS.items():
+for characteristic, label in enrolment.CHARACTERISTICS.items():
     key, title, text = CHARACTERISTIC_TEXT[characteristic]
-    table = ctx.view(breakdowns.children_by, characteristic)
+    table = ctx.view(views.children_by, characteristic)
     tables.append(table)
     groups = table.frame.get_column("group").to_list()[:-1]
     figure_block(
@@ -111,7 +112,7 @@ for characteristic, label in breakdowns.CHARACTERISTICS.items():
     )  # fmt: skip
 
 # -------------------------------------------------------------------------------------------------- exits
-exits = ctx.view(breakdowns.exits_by_reason)
+exits = ctx.view(views.exits_by_reason)
 tables.append(exits)
 exits_title = "Children leaving the programme by exit reason"
 exits_text = "How many children in scope left the programme within the period, by the reason recorded."

@@ -6,8 +6,8 @@ import streamlit as st
 from dashboard.components import figure_block, value_text
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import views
-from data_access.definitions import DEFINITIONS
 from data_access.periods import terms_up_to, year_before
+from data_access.registry import FIGURES, HEADLINES
 
 ctx = page_setup("overview")
 if empty_selection(ctx):
@@ -20,20 +20,12 @@ before_row = ctx.view(views.board_table, period=before).rows()[-1]
 terms = terms_up_to(min(period.end, ctx.snapshot.snapshot_date), ctx.snapshot.first_day)
 trend = ctx.view(views.by_period, terms).rows()
 
-TILES = (
-    ("children", "", "more children"),
-    ("attendance_rate", "%", "higher is better"),
-    ("persistent_absence_rate", "%", "lower is better"),
-    ("mental_health_referrals", "", "lower is better"),
-    ("suspensions", "", "lower is better"),
-    ("sdq_total_improved_pct", "%", "higher is better"),
-)
-LOWER_IS_BETTER = {"persistent_absence_rate", "mental_health_referrals", "suspensions"}
-
 st.subheader("Headline figures", anchor=False)
 st.caption(f"Each compared with {before.describe()}; the small line shows the figure term by term.")
 columns = st.columns(3)
-for index, (name, unit, hint) in enumerate(TILES):
+for index, name in enumerate(HEADLINES):
+    figure = FIGURES[name]
+    unit, hint = ("%" if figure.percent else ""), (figure.direction_text or "more children")
     headline = views.Headline(name, now_row[name], before_row[name])
     change = headline.change
     spark = [row[name] if isinstance(row[name], int | float) else None for row in trend]
@@ -43,21 +35,21 @@ for index, (name, unit, hint) in enumerate(TILES):
     spark_ok = len(spark) > 1 and all(v is not None for v in spark)
     with columns[index % 3]:
         st.metric(
-            DEFINITIONS[name].title,
+            figure.title,
             value_text(headline.now, unit),
             delta=None if change is None else (f"{change:+.1f} points" if unit == "%" else f"{change:+g}"),
             # No change is neither good nor bad news: grey, not a red or green arrow.
             delta_color="off"
-            if name == "children" or change == 0
-            else ("inverse" if name in LOWER_IS_BETTER else "normal"),
-            help=f"{DEFINITIONS[name].definition} Year before: {value_text(headline.before, unit)} ({hint}).",
+            if figure.better is None or change == 0
+            else ("inverse" if figure.better == "lower" else "normal"),
+            help=f"{figure.definition} Year before: {value_text(headline.before, unit)} ({hint}).",
             border=True,
             chart_data=spark if spark_ok else None,
             chart_type="line",
         )
 
 board = ctx.view(views.board_table)
-labels = {"school_id": "School"} | {name: DEFINITIONS[name].title for name in views.BOARD_FIGURES}
+labels = {"school_id": "School"} | {name: FIGURES[name].title for name in views.BOARD_FIGURES}
 named = board.display(labels).with_columns(
     pl.col("School").replace(ctx.school_names | {"all": "All selected schools"})
 )

@@ -7,9 +7,11 @@ from dashboard.charts import bar_chart
 from dashboard.charts_extra import bars, heatmap
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import breakdowns
-from data_access.breakdowns import EXTRA_DEFINITIONS, REASON_LABELS, SERVICE_LABELS, long_form
+from data_access import views
+from data_access.events import REASON_LABELS, SERVICE_LABELS
 from data_access.periods import year_before
+from data_access.registry import FIGURES
+from data_access.views import long_form
 
 ctx = page_setup("referrals")
 if empty_selection(ctx):
@@ -18,7 +20,7 @@ if empty_selection(ctx):
 period = ctx.filters.period
 names = ctx.school_names
 ALL_SCHOOLS = "All selected schools"
-referral_note = f"{EXTRA_DEFINITIONS['referrals'].title}: {EXTRA_DEFINITIONS['referrals'].definition}"
+referral_note = f"{FIGURES['referrals'].title}: {FIGURES['referrals'].definition}"
 tables = []
 
 # ------------------------------------------------------------------------------------ per month, two breakdowns
@@ -26,7 +28,7 @@ for by, labels, noun in (
     ("service", SERVICE_LABELS, "service referred to"),
     ("reason", REASON_LABELS, "reason"),
 ):
-    grid = ctx.view(breakdowns.referrals_by_month, by)
+    grid = ctx.view(views.referrals_by_month, by)
     tables.append(grid)
     chart_frame = long_form(grid, series=by).with_columns(pl.col(by).replace(labels))
     title = f"Referrals per month by {noun}"
@@ -45,12 +47,10 @@ for by, labels, noun in (
 # ------------------------------------------------------------------------------ mental health: against a year before
 MH_LABELS = {
     "children": "Children in scope",
-    "mental_health_referrals": "Mental health referrals",
-    "mental_health_referrals_per_100": "Mental health referrals per 100 children",
-}
+} | {name: FIGURES[name].title for name in ("mental_health_referrals", "mental_health_referrals_per_100")}
 PER_100 = "mental_health_referrals_per_100"
 before = year_before(period)
-yoy = ctx.view(breakdowns.mental_health_year_on_year)
+yoy = ctx.view(views.mental_health_year_on_year)
 tables.append(yoy)
 yoy_title = "Mental health referrals per 100 children: this period against the same period a year before"
 yoy_text = (f"Mental health referrals per 100 children in scope in {period.describe()}, beside "
@@ -68,7 +68,7 @@ figure_block(
 )  # fmt: skip
 
 # ------------------------------------------------------------------------------------------------ by school
-by_school = ctx.view(breakdowns.mental_health_by_school)
+by_school = ctx.view(views.mental_health_by_school)
 tables.append(by_school)
 school_rows = long_form(by_school, figures=[PER_100]).with_columns(
     pl.col("school_id").replace(names).alias("school")

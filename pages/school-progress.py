@@ -7,9 +7,9 @@ import streamlit as st
 from dashboard.charts_progress import grouped_bars, long_form, school_multiples
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import comparators, trends, views
+from data_access import assessments, comparators, views
 from data_access.contract import ATTAINMENT_LEVELS, SDQ_TOTAL_BANDS
-from data_access.definitions import DEFINITIONS
+from data_access.registry import FIGURES
 
 ctx = page_setup("school_progress")
 if empty_selection(ctx):
@@ -18,7 +18,7 @@ if empty_selection(ctx):
 shown_c: list[bool] = []
 BY_SCHOOL = "school_id"
 SORT_LABELS = {BY_SCHOOL: "School (as in the board paper)"} | {
-    f: DEFINITIONS[f].title for f in views.BOARD_FIGURES
+    f: FIGURES[f].title for f in views.BOARD_FIGURES
 }
 
 # ------------------------------------------------------------------------------------------------ board table
@@ -39,8 +39,8 @@ order = right.radio(
     horizontal=True,
     disabled=sort_by == BY_SCHOOL,
 )
-ranked = trends.sorted_board(board, sort_by, descending=order == "Highest first")
-labels = {"school_id": "School"} | {name: DEFINITIONS[name].title for name in views.BOARD_FIGURES}
+ranked = views.sorted_board(board, sort_by, descending=order == "Highest first")
+labels = {"school_id": "School"} | {name: FIGURES[name].title for name in views.BOARD_FIGURES}
 named = ranked.display(labels).with_columns(
     pl.col("School").replace(ctx.school_names | {"all": "All selected schools"})
 )
@@ -58,7 +58,7 @@ figure_block(
 )
 
 # ------------------------------------------------------------------------------------------------ small multiples
-monthly = ctx.view(trends.school_monthly_attendance)
+monthly = ctx.view(views.school_monthly_attendance)
 shown_c.append(monthly.has_suppressed_values)
 description = "Attendance rate of each school's children in scope, month by month through the period, one panel per school."
 figure_block(
@@ -89,11 +89,11 @@ figure_block(
 )
 
 # ------------------------------------------------------------------------------------------------ SDQ bands
-bands = ctx.view(trends.sdq_bands)
-movement = ctx.view(trends.sdq_band_movement)
+bands = ctx.view(views.sdq_bands)
+movement = ctx.view(views.sdq_band_movement)
 shown_c += [bands.has_suppressed_values, movement.has_suppressed_values]
 band_names = [band[0] for band in SDQ_TOTAL_BANDS]
-band_definition = trends.TREND_DEFINITIONS["sdq_bands"]
+band_definition = FIGURES["sdq_bands"]
 description = (
     "Share of children with both SDQ scores in each total difficulties band at their baseline and at their latest "
     "assessment; more children in 'close to average' and fewer in 'very high' is better."
@@ -140,7 +140,7 @@ figure_block(
         y="value",
         series="series",
         status="value__status",
-        x_sort=list(trends.MOVEMENTS),
+        x_sort=list(assessments.MOVEMENTS),
         percent=True,
         title="Movement between SDQ bands",
         subtitle="% of children with a baseline and a later score",
@@ -154,7 +154,7 @@ figure_block(
 )
 
 # ------------------------------------------------------------------------------------------------ attainment
-levels = ctx.view(trends.attainment_levels)
+levels = ctx.view(views.attainment_levels)
 shown_c.append(levels.has_suppressed_values)
 level_names = [f"{number} {name}" for number, name in ATTAINMENT_LEVELS.items()]
 description = (
@@ -193,7 +193,7 @@ figure_block(
         "baseline_children": "Children at baseline",
         "latest_children": "Children at latest",
     },
-    note=trends.TREND_DEFINITIONS["attainment_levels"].definition,
+    note=FIGURES["attainment_levels"].definition,
 )
 
 page_footer(ctx, suppressed=any(shown_c))

@@ -12,9 +12,9 @@ from dashboard.page import page_footer, page_setup
 from dashboard.registry import pages_for
 from data_access.compare import compare_board
 from data_access.contract import TABLE_FILES
-from data_access.definitions import DEFINITIONS
 from data_access.filters import Filters
 from data_access.periods import format_date
+from data_access.registry import FIGURES
 from data_access.snapshots import Snapshot, SnapshotError, open_snapshot, snapshot_folders
 from data_access.views import BOARD_FIGURES
 
@@ -53,7 +53,7 @@ st.caption(
     "is never shown, in whole or in part; the validator's findings are listed below it."
 )
 listing: list[dict[str, str]] = []
-refusals: list[tuple[str, str]] = []
+refusals = {refusal.folder.name: refusal for refusal in state.every_refusal}
 for folder in snapshot_folders(state.root):
     if folder.name in valid_names:
         if folder.name == current.folder.name:
@@ -65,24 +65,20 @@ for folder in snapshot_folders(state.root):
         listing.append(
             {"Snapshot": _when(folder.name), "Folder": folder.name, "Status": status, **_rows_of(folder)}
         )
-        continue
-    try:
-        open_snapshot(folder)  # validated once per manifest version, then cached
-        summary = "It passes validation now; it will be served from the next check of the folder."
-    except SnapshotError as error:
-        summary = str(error)
-    rules = summary.split("\n")[0].rsplit(": ", 1)[-1] if summary.startswith("REFUSED") else "see below"
-    listing.append({"Snapshot": _when(folder.name), "Folder": folder.name, "Status": f"refused ({rules})",
-                    **dict.fromkeys(COUNTED, "–")})  # fmt: skip
-    refusals.append((folder.name, summary))
+    elif folder.name in refusals:
+        listing.append({"Snapshot": _when(folder.name), "Folder": folder.name,
+                        "Status": f"refused ({refusals[folder.name].rules_text})", **dict.fromkeys(COUNTED, "–")})  # fmt: skip
+    else:  # appeared since the state was last checked: it is validated with the next check, not in this page run
+        listing.append({"Snapshot": _when(folder.name), "Folder": folder.name, "Status": "not yet checked",
+                        **dict.fromkeys(COUNTED, "–")})  # fmt: skip
 headings = {table: f"{table.capitalize()} rows" for table in COUNTED} | {"attendance": "Attendance sessions"}
 st.dataframe(pl.DataFrame(listing).rename(headings), hide_index=True, key="snapshot_list")
 in_banner = {refusal.folder.name for refusal in state.refused}  # newer than the served one: shown at the top
-for name, summary in refusals:
+for name, refusal in refusals.items():
     if name in in_banner:
         continue
     with st.expander(f":warning: Snapshot {name} was refused: what the validator found", expanded=False):
-        st.code(summary[:6000], language=None)
+        st.code(refusal.summary[:6000], language=None)
 
 # --- view an earlier snapshot ------------------------------------------------------------------------------
 st.subheader("View an earlier snapshot", anchor=False)
@@ -182,7 +178,7 @@ except SnapshotError as error:
 only_changed = st.toggle("Only figures that changed", key="compare_only_changed", value=False)
 shown = comparison.display()
 shown = shown.with_columns(
-    pl.col("figure").replace({name: DEFINITIONS[name].title for name in BOARD_FIGURES}),
+    pl.col("figure").replace({name: FIGURES[name].title for name in BOARD_FIGURES}),
     pl.col("school_id").replace(names | {"all": "All selected schools"}),
 )
 if only_changed:

@@ -8,10 +8,10 @@ from dashboard.charts import bar_chart
 from dashboard.charts_extra import bars
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import breakdowns, comparators
-from data_access.breakdowns import long_form
-from data_access.definitions import DEFINITIONS
-from data_access.periods import terms_up_to
+from data_access import comparators, views
+from data_access.periods import academic_years, terms_up_to
+from data_access.registry import FIGURES
+from data_access.views import FigureTable, long_form
 
 ctx = page_setup("suspensions")
 if empty_selection(ctx):
@@ -20,15 +20,15 @@ if empty_selection(ctx):
 period = ctx.filters.period
 names = ctx.school_names
 ALL_SCHOOLS = "All selected schools"
-FIGURES = ("children", "suspensions", "permanent_exclusions", "suspensions_per_100", "permanent_exclusions_per_100",
+SHOWN = ("children", "suspensions", "permanent_exclusions", "suspensions_per_100", "permanent_exclusions_per_100",
            "sessions_lost")  # fmt: skip
-LABELS = {name: DEFINITIONS[name].title for name in FIGURES} | {"children": "Children in scope"}
+LABELS = {name: FIGURES[name].title for name in SHOWN} | {"children": "Children in scope"}
 PERIOD_LABELS = {"period": "Period", "start": "From", "end": "To"}
-KINDS = {"suspensions": "Suspensions", "permanent_exclusions": "Permanent exclusions"}
+KINDS = {name: FIGURES[name].title for name in ("suspensions", "permanent_exclusions")}
 tables = []
 
 
-def period_table(table: breakdowns.FigureTable) -> pl.DataFrame:
+def period_table(table: FigureTable) -> pl.DataFrame:
     """A by-period table as shown: the period's name and dates, then its figures (no internal order or key)."""
     return table.display(PERIOD_LABELS | LABELS).drop("order", "period_key")
 
@@ -36,7 +36,7 @@ def period_table(table: breakdowns.FigureTable) -> pl.DataFrame:
 # ----------------------------------------------------------------------------------------------- per term
 last_day = min(period.end, ctx.snapshot.snapshot_date)
 terms = terms_up_to(last_day, ctx.snapshot.first_day)
-by_term = ctx.view(breakdowns.suspensions_by_period, terms)
+by_term = ctx.view(views.suspensions_by_period, terms)
 tables.append(by_term)
 term_order = [t.label for t in terms]
 term_title = "Suspensions and permanent exclusions per term"
@@ -58,14 +58,14 @@ figure_block(
     ctx, key="sessions_lost_by_term", title=lost_title, description=lost_text,
     chart=bar_chart(long_form(by_term, figures=["sessions_lost"]), x="period", y="value", status="value__status",
                     x_sort=term_order, title=lost_title, description=lost_text, x_title="Term",
-                    y_title="Sessions lost"),
+                    y_title=FIGURES["sessions_lost"].short_label),
     table=period_table(by_term).select("Period", "From", "To", LABELS["sessions_lost"]),
     suppressed=by_term.has_suppressed_values, definitions=["sessions_lost"],
 )  # fmt: skip
 
 # ------------------------------------------------------------------- rates per 100 by academic year, with comparators
-years = breakdowns.academic_years(ctx.snapshot.first_day, ctx.snapshot.snapshot_date)
-by_year = ctx.view(breakdowns.suspensions_by_period, years)
+years = academic_years(ctx.snapshot.first_day, ctx.snapshot.snapshot_date)
+by_year = ctx.view(views.suspensions_by_period, years)
 tables.append(by_year)
 year_order = [y.label for y in years]
 current = years[-1]
@@ -79,8 +79,8 @@ comparison_note = (
 for rate, key in (("suspensions_per_100", "suspensions_per_100_by_year"),
                   ("permanent_exclusions_per_100", "exclusions_per_100_by_year")):  # fmt: skip
     benchmark = comparators.lines(rate)
-    title = f"{DEFINITIONS[rate].title} by academic year, against Wigan, North West and England"
-    text = (f"{DEFINITIONS[rate].title} in each academic year of the programme, with the latest DfE rates for all "
+    title = f"{FIGURES[rate].title} by academic year, against Wigan, North West and England"
+    text = (f"{FIGURES[rate].title} in each academic year of the programme, with the latest DfE rates for all "
             "pupils in Wigan, the North West and England as dashed lines.")  # fmt: skip
     source = benchmark.get_column("source").first() if benchmark is not None and benchmark.height else None
     figure_block(
@@ -96,7 +96,7 @@ for rate, key in (("suspensions_per_100", "suspensions_per_100_by_year"),
     )  # fmt: skip
 
 # ------------------------------------------------------------------------------------------------ by school
-by_school = ctx.view(breakdowns.suspensions_by_school)
+by_school = ctx.view(views.suspensions_by_school)
 tables.append(by_school)
 school_title = "Suspensions and exclusions by school"
 school_text = "For each school, suspensions in the period for each 100 of its children in scope."
@@ -106,10 +106,10 @@ figure_block(
                    pl.col("school_id").replace(names).alias("school")),
                category="school", value="value", status="value__status", category_order=list(names.values()),
                title=school_title, description=school_text, category_title="School",
-               value_title="Suspensions per 100 children", percent=True),
+               value_title=FIGURES["suspensions_per_100"].title, percent=True),
     table=by_school.display({"school_id": "School"} | LABELS).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
-    suppressed=by_school.has_suppressed_values, definitions=list(FIGURES),
+    suppressed=by_school.has_suppressed_values, definitions=list(SHOWN),
     note="A rate is also hidden (c) wherever its count is hidden, so the count cannot be worked back from it.",
 )  # fmt: skip
 

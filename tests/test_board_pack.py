@@ -16,9 +16,9 @@ from builders import child, make_snapshot, sessions
 
 from dashboard.board_pack import SUPPRESSION_NOTE, build_board_pack, pack_period
 from data_access.contract import SUPPRESSION_FOOTNOTE
+from data_access.disclosure import format_shown
 from data_access.report import REPORT_COLUMNS, report_rows
 from data_access.snapshots import open_snapshot
-from data_access.suppression import format_shown
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_CHARTS = 4

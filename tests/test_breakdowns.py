@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from builders import child, make_snapshot, school
 
-from data_access import breakdowns, views
+from data_access import periods, tables, views
+from data_access.disclosure import SUPPRESSED, FigureTable
 from data_access.filters import Filters
 from data_access.periods import academic_year, custom, term_period
 from data_access.snapshots import Snapshot, open_snapshot
-from data_access.suppression import SUPPRESSED, FigureTable
 
 AY = academic_year(2025)  # 1 Aug 2025 – 31 Jul 2026
 EVERYONE = Filters(period=AY)
@@ -59,9 +59,9 @@ def enrolment_snapshot(tmp_path: Path) -> Snapshot:
 
 def test_enrolments_by_month_counts_each_school_up_to_the_as_at_date(tmp_path: Path) -> None:
     snap = enrolment_snapshot(tmp_path)
-    table = breakdowns.enrolments_by_month(snap, EVERYONE, "admin", date(2026, 1, 15))
+    table = views.enrolments_by_month(snap, EVERYONE, "admin", date(2026, 1, 15))
     months = [row["month"] for row in table.rows()]
-    assert months == ["Sep 2025", "Oct 2025", "Nov 2025", "Dec 2025", "Jan 2026", breakdowns.TOTAL]
+    assert months == ["Sep 2025", "Oct 2025", "Nov 2025", "Dec 2025", "Jan 2026", tables.TOTAL]
     assert column(table, "month", "S01") == {"Sep 2025": 6, "Oct 2025": 2, "Nov 2025": 0, "Dec 2025": 7,
                                              "Jan 2026": 0, "Total": 15}  # fmt: skip
     assert column(table, "month", "S02") == {"Sep 2025": 0, "Oct 2025": 5, "Nov 2025": 0, "Dec 2025": 0,
@@ -71,14 +71,14 @@ def test_enrolments_by_month_counts_each_school_up_to_the_as_at_date(tmp_path: P
 def test_enrolment_totals_equal_the_funnels_enrolled(tmp_path: Path) -> None:
     snap = enrolment_snapshot(tmp_path)
     as_at = date(2026, 1, 15)
-    totals = row_of(breakdowns.enrolments_by_month(snap, EVERYONE, "allchild", as_at), "month", "Total")
+    totals = row_of(views.enrolments_by_month(snap, EVERYONE, "allchild", as_at), "month", "Total")
     funnel = column(views.funnel_table(snap, EVERYONE, "allchild", as_at), "school_id", "enrolled")
     assert (totals["S01"], totals["S02"]) == (funnel["S01"], funnel["S02"]) == (15, 5)
 
 
 def test_enrolments_by_month_suppression_for_councillors(tmp_path: Path) -> None:
     snap = enrolment_snapshot(tmp_path)
-    table = breakdowns.enrolments_by_month(snap, EVERYONE, "councillor", date(2026, 1, 15))
+    table = views.enrolments_by_month(snap, EVERYONE, "councillor", date(2026, 1, 15))
     # S01: Oct 2 is primary c; exactly one c in the column, so the smallest other count above 0 (Sep 6) goes too,
     # else Sep = 15 − 7 − 0 − 0 would give Oct away from the shown total. True zeros stay.
     assert column(table, "month", "S01") == {"Sep 2025": SUPPRESSED, "Oct 2025": SUPPRESSED, "Nov 2025": 0,
@@ -90,7 +90,7 @@ def test_enrolments_by_month_suppression_for_councillors(tmp_path: Path) -> None
 def test_enrolments_follow_the_characteristic_filters(tmp_path: Path) -> None:
     snap = enrolment_snapshot(tmp_path)
     only_s02 = Filters(period=AY, schools=("S02",))
-    table = breakdowns.enrolments_by_month(snap, only_s02, "admin", date(2026, 1, 15))
+    table = views.enrolments_by_month(snap, only_s02, "admin", date(2026, 1, 15))
     assert table.figures == ("S02",)
     assert row_of(table, "month", "Total")["S02"] == 5
 
@@ -112,25 +112,25 @@ def characteristics_snapshot(tmp_path: Path) -> Snapshot:
 
 def test_children_by_year_group_exact_with_true_zero_and_total(tmp_path: Path) -> None:
     snap = characteristics_snapshot(tmp_path)
-    table = breakdowns.children_by(snap, EVERYONE, "admin", "year_group")
+    table = views.children_by(snap, EVERYONE, "admin", "year_group")
     assert column(table, "group", "children") == {"Year 5": 12, "Year 6": 3, "Year 7": 0,
-                                                  breakdowns.ALL_IN_SCOPE: 15}  # fmt: skip
+                                                  tables.ALL_IN_SCOPE: 15}  # fmt: skip
 
 
 def test_children_by_year_group_secondary_suppression(tmp_path: Path) -> None:
     snap = characteristics_snapshot(tmp_path)
-    table = breakdowns.children_by(snap, EVERYONE, "councillor", "year_group")
+    table = views.children_by(snap, EVERYONE, "councillor", "year_group")
     # Year 6 (3) is c; the only other row above 0 is Year 5 (12), hidden too; the 0 and the total stay.
     assert column(table, "group", "children") == {"Year 5": SUPPRESSED, "Year 6": SUPPRESSED, "Year 7": 0,
-                                                  breakdowns.ALL_IN_SCOPE: 15}  # fmt: skip
+                                                  tables.ALL_IN_SCOPE: 15}  # fmt: skip
 
 
 def test_children_by_characteristic_hides_the_total_when_nothing_else_can_go(tmp_path: Path) -> None:
     snap = build(tmp_path, children=many("M", 3, sex="male"))
-    table = breakdowns.children_by(snap, EVERYONE, "commissioner", "sex")
+    table = views.children_by(snap, EVERYONE, "commissioner", "sex")
     # male 3 is c; female and not recorded are true zeros, so the total (3) must go instead
     assert column(table, "group", "children") == {"Female": 0, "Male": SUPPRESSED, "Not recorded": 0,
-                                                  breakdowns.ALL_IN_SCOPE: SUPPRESSED}  # fmt: skip
+                                                  tables.ALL_IN_SCOPE: SUPPRESSED}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -145,14 +145,14 @@ def test_children_by_every_characteristic(
     tmp_path: Path, characteristic: str, expected: dict[str, int]
 ) -> None:
     snap = characteristics_snapshot(tmp_path)
-    table = breakdowns.children_by(snap, EVERYONE, "allchild", characteristic)
-    assert column(table, "group", "children") == expected | {breakdowns.ALL_IN_SCOPE: 15}
+    table = views.children_by(snap, EVERYONE, "allchild", characteristic)
+    assert column(table, "group", "children") == expected | {tables.ALL_IN_SCOPE: 15}
 
 
 def test_children_by_shows_only_the_filtered_categories(tmp_path: Path) -> None:
     snap = characteristics_snapshot(tmp_path)
-    table = breakdowns.children_by(snap, Filters(period=AY, sexes=("male",)), "admin", "sex")
-    assert column(table, "group", "children") == {"Male": 3, breakdowns.ALL_IN_SCOPE: 3}
+    table = views.children_by(snap, Filters(period=AY, sexes=("male",)), "admin", "sex")
+    assert column(table, "group", "children") == {"Male": 3, tables.ALL_IN_SCOPE: 3}
 
 
 # ---------------------------------------------------------------------------------------------------- exits
@@ -167,12 +167,12 @@ def test_exits_by_reason_counts_exits_within_the_period_only(tmp_path: Path) -> 
         + many("STAY", 4)
     )
     snap = build(tmp_path, children=children)
-    exact = breakdowns.exits_by_reason(snap, EVERYONE, "admin")
+    exact = views.exits_by_reason(snap, EVERYONE, "admin")
     assert column(exact, "reason", "exits") == {"Completed": 6, "Moved school": 2, "Withdrew": 0, "Other": 0,
-                                                breakdowns.ALL_EXITS: 8}  # fmt: skip
-    shown = breakdowns.exits_by_reason(snap, EVERYONE, "councillor")
+                                                tables.ALL_EXITS: 8}  # fmt: skip
+    shown = views.exits_by_reason(snap, EVERYONE, "councillor")
     assert column(shown, "reason", "exits") == {"Completed": SUPPRESSED, "Moved school": SUPPRESSED, "Withdrew": 0,
-                                                "Other": 0, breakdowns.ALL_EXITS: 8}  # fmt: skip
+                                                "Other": 0, tables.ALL_EXITS: 8}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ referrals
@@ -200,7 +200,7 @@ def referrals_snapshot(tmp_path: Path) -> Snapshot:
 
 def test_referrals_by_month_exact_grid_over_the_whole_period(tmp_path: Path) -> None:
     snap = referrals_snapshot(tmp_path)
-    table = breakdowns.referrals_by_month(snap, EVERYONE, "admin", "service")
+    table = views.referrals_by_month(snap, EVERYONE, "admin", "service")
     assert [r["month"] for r in table.rows()][:3] == ["Aug 2025", "Sep 2025", "Oct 2025"]
     assert len(table.rows()) == 12 + 1  # every month of the academic year, then the total
     assert row_of(table, "month", "Sep 2025") == {
@@ -213,7 +213,7 @@ def test_referrals_by_month_exact_grid_over_the_whole_period(tmp_path: Path) -> 
 
 def test_referrals_by_month_hide_a_second_cell_in_the_row_and_the_column(tmp_path: Path) -> None:
     snap = referrals_snapshot(tmp_path)
-    table = breakdowns.referrals_by_month(snap, EVERYONE, "councillor", "service")
+    table = views.referrals_by_month(snap, EVERYONE, "councillor", "service")
     sep, oct_, total = (row_of(table, "month", m) for m in ("Sep 2025", "Oct 2025", "Total"))
     # early_help Sep 2 is c → its column's smallest other (Oct 5) goes; each month row then has one c, so its
     # smallest other count (camhs 6, camhs 8) goes too. Totals stay: no single hidden cell can be worked out.
@@ -224,27 +224,27 @@ def test_referrals_by_month_hide_a_second_cell_in_the_row_and_the_column(tmp_pat
 
 def test_mental_health_referrals_by_reason_total_matches_the_board(tmp_path: Path) -> None:
     snap = referrals_snapshot(tmp_path)
-    grid = breakdowns.referrals_by_month(snap, EVERYONE, "allchild", "reason")
+    grid = views.referrals_by_month(snap, EVERYONE, "allchild", "reason")
     board_all = views.board_table(snap, EVERYONE, "allchild").rows()[-1]
     assert row_of(grid, "month", "Total")["mental_health"] == board_all["mental_health_referrals"] == 37
 
 
 def test_referrals_per_month_stop_at_the_snapshot_date(tmp_path: Path) -> None:
     snap = build(tmp_path, children=many("K", 10))  # snapshot of 20 Nov 2026
-    table = breakdowns.referrals_by_month(snap, Filters(period=academic_year(2026)), "admin", "reason")
+    table = views.referrals_by_month(snap, Filters(period=academic_year(2026)), "admin", "reason")
     assert [r["month"] for r in table.rows()] == ["Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026", "Total"]
 
 
 def test_mental_health_year_on_year_is_the_board_all_row_of_both_periods(tmp_path: Path) -> None:
     snap = referrals_snapshot(tmp_path)
-    rows = breakdowns.mental_health_year_on_year(snap, EVERYONE, "admin").rows()
+    rows = views.mental_health_year_on_year(snap, EVERYONE, "admin").rows()
     assert [r["period"] for r in rows] == ["Year before", "This period"]
     # year before (2024/25): the 10 children (enrolled Sep 2024) and GONE; one referral on 31 Jul 2025
     assert (rows[0]["children"], rows[0]["mental_health_referrals"]) == (11, 1)
     assert rows[0]["mental_health_referrals_per_100"] == 9.1  # 1 × 100 ÷ 11 = 9.09
     assert (rows[1]["children"], rows[1]["mental_health_referrals"], rows[1]["mental_health_referrals_per_100"]) == (
         10, 37, 370.0)  # fmt: skip
-    shown = breakdowns.mental_health_year_on_year(snap, EVERYONE, "councillor").rows()
+    shown = views.mental_health_year_on_year(snap, EVERYONE, "councillor").rows()
     assert shown[0]["mental_health_referrals"] == shown[0]["mental_health_referrals_per_100"] == SUPPRESSED
 
 
@@ -281,7 +281,7 @@ def suspensions_snapshot(tmp_path: Path) -> Snapshot:
 def test_suspensions_by_term_exact(tmp_path: Path) -> None:
     snap = suspensions_snapshot(tmp_path)
     terms = tuple(term_period(2025, t) for t in ("autumn", "spring", "summer"))
-    rows = breakdowns.suspensions_by_period(snap, EVERYONE, "admin", terms).rows()
+    rows = views.suspensions_by_period(snap, EVERYONE, "admin", terms).rows()
     assert [(r["suspensions"], r["permanent_exclusions"], r["sessions_lost"]) for r in rows] == [
         (7, 0, 14), (4, 0, 12), (5, 1, 20)]  # fmt: skip
     assert [r["suspensions_per_100"] for r in rows] == [10.3, 5.9, 7.4]  # 7, 4, 5 × 100 ÷ 68 children
@@ -290,7 +290,7 @@ def test_suspensions_by_term_exact(tmp_path: Path) -> None:
 def test_suspensions_by_term_suppressed_for_councillors(tmp_path: Path) -> None:
     snap = suspensions_snapshot(tmp_path)
     terms = tuple(term_period(2025, t) for t in ("autumn", "spring", "summer"))
-    rows = breakdowns.suspensions_by_period(snap, EVERYONE, "councillor", terms).rows()
+    rows = views.suspensions_by_period(snap, EVERYONE, "councillor", terms).rows()
     spring, summer = rows[1], rows[2]
     assert spring["suspensions"] == spring["suspensions_per_100"] == spring["sessions_lost"] == SUPPRESSED
     assert (
@@ -301,7 +301,7 @@ def test_suspensions_by_term_suppressed_for_councillors(tmp_path: Path) -> None:
 
 def test_suspensions_by_school_hide_a_rate_whose_count_is_hidden(tmp_path: Path) -> None:
     snap = suspensions_snapshot(tmp_path)
-    table = breakdowns.suspensions_by_school(snap, EVERYONE, "councillor")
+    table = views.suspensions_by_school(snap, EVERYONE, "councillor")
     counts = column(table, "school_id", "suspensions")
     rates = column(table, "school_id", "suspensions_per_100")
     # S02 (4) is c; the smallest other above 0 is S03 (5), hidden by rule 3 in the count column. The rate
@@ -309,15 +309,15 @@ def test_suspensions_by_school_hide_a_rate_whose_count_is_hidden(tmp_path: Path)
     # 20 children) on show, giving the 5, and so S02's 4 (16 − 7 − 5), away. It is hidden with its count.
     assert counts == {"S01": 7, "S02": SUPPRESSED, "S03": SUPPRESSED, "S04": 0, "all": 16}
     assert rates == {"S01": 35.0, "S02": SUPPRESSED, "S03": SUPPRESSED, "S04": SUPPRESSED, "all": 23.5}
-    plain = views.by_school(snap, EVERYONE, "councillor", breakdowns.SUSPENSION_SPECS)
+    plain = views.by_school(snap, EVERYONE, "councillor", views.SUSPENSION_SPECS)
     assert column(plain, "school_id", "suspensions_per_100")["S03"] == 25.0  # what rule 3 alone would show
-    exact = breakdowns.suspensions_by_school(snap, EVERYONE, "admin")
+    exact = views.suspensions_by_school(snap, EVERYONE, "admin")
     assert column(exact, "school_id", "suspensions_per_100") == {"S01": 35.0, "S02": 20.0, "S03": 25.0, "S04": 0.0,
                                                                  "all": 23.5}  # fmt: skip
 
 
 def test_academic_years_cover_the_snapshot() -> None:
-    years = breakdowns.academic_years(date(2024, 9, 2), date(2026, 11, 20))
+    years = periods.academic_years(date(2024, 9, 2), date(2026, 11, 20))
     assert [y.label for y in years] == [
         "Academic year 2024/25",
         "Academic year 2025/26",
@@ -330,7 +330,7 @@ def test_academic_years_cover_the_snapshot() -> None:
 
 def test_long_form_keeps_hidden_values_as_gaps_and_drops_the_total(tmp_path: Path) -> None:
     snap = characteristics_snapshot(tmp_path)
-    long = breakdowns.long_form(breakdowns.children_by(snap, EVERYONE, "councillor", "year_group"))
+    long = tables.long_form(views.children_by(snap, EVERYONE, "councillor", "year_group"))
     assert long.get_column("group").to_list() == ["Year 5", "Year 6", "Year 7"]
     assert long.get_column("value").to_list() == [None, None, 0.0]
     assert long.get_column("value__status").to_list() == ["c", "c", "shown"]
@@ -339,7 +339,7 @@ def test_long_form_keeps_hidden_values_as_gaps_and_drops_the_total(tmp_path: Pat
 def test_a_custom_period_counts_its_own_months(tmp_path: Path) -> None:
     snap = referrals_snapshot(tmp_path)
     period = custom(date(2025, 9, 20), date(2025, 10, 10))
-    table = breakdowns.referrals_by_month(snap, Filters(period=period), "admin", "service")
+    table = views.referrals_by_month(snap, Filters(period=period), "admin", "service")
     # the referrals of 15 Sep are before the range, those of 15 Oct after it
     assert [r["month"] for r in table.rows()] == ["Sep 2025", "Oct 2025", "Total"]
     assert row_of(table, "month", "Total")["camhs"] == 0

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from builders import child, make_snapshot, school, sessions
 
-from data_access import figures, views
+from data_access import assessments, figures, views
+from data_access import attendance as att
 from data_access.cli import main
 from data_access.contract import POSSIBLE_CODES, PRESENT_CODES
 from data_access.filters import Filters
@@ -287,7 +288,7 @@ def test_improvement_for_a_higher_is_better_measure(tmp_path: Path) -> None:
         _score("DOWN", date(2026, 1, 10), "review", 37, "wellbeing"),  # −3 → worse, not improved
     ]
     snap = build(tmp_path, children=[child(k) for k in ("UP3", "UP2", "DOWN")], assessments=scores)
-    result = figures.improvement_by_child(snap, "wellbeing", snap.children, AY_TO)
+    result = assessments.improvement_by_child(snap, "wellbeing", snap.children, AY_TO)
     ids = dict(zip(snap.children["child_idx"], snap.children["child_id"], strict=True))
     improved = {ids[i]: v for i, v in zip(result["child_idx"], result["improved"], strict=True)}
     assert improved == {"UP3": True, "UP2": False, "DOWN": False}
@@ -398,7 +399,7 @@ def test_custom_periods_starting_and_ending_mid_week_match_summing_raw_rows(tmp_
     for start, end in pairs:
         got = {
             ids[r["child_idx"]]: (r["present"], r["possible"], r["authorised"], r["unauthorised"])
-            for r in figures.attendance_by_child(snap, custom(start, end)).iter_rows(named=True)
+            for r in att.attendance_by_child(snap, custom(start, end)).iter_rows(named=True)
             if r["possible"] or r["present"]
         }
         expected: dict[str, tuple[int, int, int, int]] = {}

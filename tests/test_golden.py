@@ -93,48 +93,81 @@ def _mixed_snapshot(root: Path, seed: int, n_children: int, snapshot_date: str) 
         exited = enrolled + timedelta(days=rng.randrange(60, 500)) if rng.random() < 0.3 else None
         kids.append(
             child(
-                child_id, school_id=school_id, year_group=rng.randrange(1, 12),
-                sex=rng.choice(["female", "male", "not recorded"]), fsm_eligible=rng.random() < 0.5,
+                child_id,
+                school_id=school_id,
+                year_group=rng.randrange(1, 12),
+                sex=rng.choice(["female", "male", "not recorded"]),
+                fsm_eligible=rng.random() < 0.5,
                 sen_provision=rng.choice(["none", "none", "sen_support", "ehcp"]),
-                identified_date=enrolled - timedelta(days=7), enrolled_date=enrolled, exit_date=exited,
+                identified_date=enrolled - timedelta(days=7),
+                enrolled_date=enrolled,
+                exit_date=exited,
                 exit_reason="completed" if exited else None,
             )
-        )  # fmt: skip
+        )
         absent_bias = rng.random()
         n_sessions = rng.randrange(0, 160) * 2
         day_codes = [rng.choice(codes) if rng.random() < absent_bias else "/" for _ in range(n_sessions)]
         attendance += sessions(child_id, enrolled, day_codes)
         for r in range(rng.randrange(0, 3)):
             referrals.append(
-                {"referral_id": f"R{i:03d}-{r}", "child_id": child_id,
-                 "referral_date": enrolled + timedelta(days=rng.randrange(0, 400)),
-                 "service": rng.choice(["camhs", "early_help", "school_nursing"]),
-                 "reason": rng.choice(["mental_health", "mental_health", "behaviour", "other"])}
-            )  # fmt: skip
+                {
+                    "referral_id": f"R{i:03d}-{r}",
+                    "child_id": child_id,
+                    "referral_date": enrolled + timedelta(days=rng.randrange(0, 400)),
+                    "service": rng.choice(["camhs", "early_help", "school_nursing"]),
+                    "reason": rng.choice(["mental_health", "mental_health", "behaviour", "other"]),
+                }
+            )
         for s in range(rng.randrange(0, 2)):
             suspensions.append(
-                {"event_id": f"E{i:03d}-{s}", "child_id": child_id,
-                 "start_date": enrolled + timedelta(days=rng.randrange(0, 400)),
-                 "kind": "permanent_exclusion" if rng.random() < 0.1 else "suspension",
-                 "sessions": rng.randrange(1, 10)}
-            )  # fmt: skip
+                {
+                    "event_id": f"E{i:03d}-{s}",
+                    "child_id": child_id,
+                    "start_date": enrolled + timedelta(days=rng.randrange(0, 400)),
+                    "kind": "permanent_exclusion" if rng.random() < 0.1 else "suspension",
+                    "sessions": rng.randrange(1, 10),
+                }
+            )
         if rng.random() < 0.8:
             for measure, low, high in (("sdq_total", 0, 40), ("wellbeing", 12, 60), ("reading", 1, 4)):
                 base = rng.randrange(low, high + 1)
-                assessments.append({"child_id": child_id, "assessment_date": enrolled + timedelta(days=10),
-                                    "wave": "baseline", "measure": measure, "score": float(base)})  # fmt: skip
+                assessments.append(
+                    {
+                        "child_id": child_id,
+                        "assessment_date": enrolled + timedelta(days=10),
+                        "wave": "baseline",
+                        "measure": measure,
+                        "score": float(base),
+                    }
+                )
                 if rng.random() < 0.7:
                     later = min(high, max(low, base + rng.randrange(-6, 7)))
-                    assessments.append({"child_id": child_id, "assessment_date": enrolled + timedelta(days=150),
-                                        "wave": "review", "measure": measure, "score": float(later)})  # fmt: skip
+                    assessments.append(
+                        {
+                            "child_id": child_id,
+                            "assessment_date": enrolled + timedelta(days=150),
+                            "wave": "review",
+                            "measure": measure,
+                            "score": float(later),
+                        }
+                    )
     schools = [
         school("S03"),
         school("S01", township="Wigan"),
         school("S02", phase="secondary"),
         school("S04"),
     ]
-    return make_snapshot(root, snapshot_date, schools=schools, children=kids, attendance=attendance,
-                         referrals=referrals, suspensions=suspensions, assessments=assessments)  # fmt: skip
+    return make_snapshot(
+        root,
+        snapshot_date,
+        schools=schools,
+        children=kids,
+        attendance=attendance,
+        referrals=referrals,
+        suspensions=suspensions,
+        assessments=assessments,
+    )
 
 
 def _story_text(folder: Path, date_from: date, date_to: date, role: str, public: bool) -> str:
@@ -149,9 +182,19 @@ def _story_text(folder: Path, date_from: date, date_to: date, role: str, public:
     lines = [f"period={story.period.label} before={story.before.label} suppressed={story.suppressed}"]
     for h in story.headlines:
         lines.append(
-            json.dumps([h.name, h.title, h.now_text, h.before_text, h.change_text, h.direction_text,
-                        list(h.comparators), h.comparator_summary])
-        )  # fmt: skip
+            json.dumps(
+                [
+                    h.name,
+                    h.title,
+                    h.now_text,
+                    h.before_text,
+                    h.change_text,
+                    h.direction_text,
+                    list(h.comparators),
+                    h.comparator_summary,
+                ]
+            )
+        )
     for chart in (*story.charts, story.schools):
         lines.append(f"== {chart.key}: {chart.title}")
         lines.append(chart.description)
@@ -183,6 +226,7 @@ def test_report_on_hand_built_snapshots_is_unchanged(tiny_root: Path, seed: int,
 @pytest.mark.parametrize(("role", "public"), [("councillor", True), ("admin", False), ("allchild", True)])
 def test_story_values_are_unchanged(demo_root: Path, role: str, public: bool) -> None:
     for name, date_from, date_to, _ in PERIODS[:6]:
-        text = _story_text(demo_root / "2026-11-20", date.fromisoformat(date_from), date.fromisoformat(date_to),
-                           role, public)  # fmt: skip
+        text = _story_text(
+            demo_root / "2026-11-20", date.fromisoformat(date_from), date.fromisoformat(date_to), role, public
+        )
         _check(f"story/{name}-{role}-{'public' if public else 'screen'}.txt", text)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import pytest
 from apptest_support import figure_keys, find_block, open_page, shown_table
 
-from data_access import trends
 from data_access.contract import CODE_CATEGORIES, MEASURES
-from data_access.definitions import DEFINITIONS, measure_definition
+from data_access.disclosure import format_shown
 from data_access.periods import academic_year
+from data_access.registry import FIGURES, measure_definition
 from data_access.report import report_rows
 from data_access.snapshots import Snapshot
-from data_access.suppression import format_shown
 
 ROLES = ("councillor", "commissioner", "allchild", "admin")
 SNAPSHOT_DATE = "2026-11-20"
@@ -113,7 +112,7 @@ def test_about_renders_every_definition_for_every_role(demo_env: Snapshot, role:
     at = open_page("about", role)
     assert not at.exception, [e.value for e in at.exception]
     text = "\n".join(m.value for m in at.markdown)
-    for definition in (*DEFINITIONS.values(), *trends.TREND_DEFINITIONS.values()):
+    for definition in FIGURES.values():
         assert definition.title in text
         assert definition.definition in text
     for measure in MEASURES:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from apptest_support import figure_keys, open_page, shown_table
 
-from data_access import breakdowns, figures, views
+from data_access import enrolment, views
+from data_access.disclosure import format_shown
 from data_access.filters import Filters
 from data_access.periods import academic_year
 from data_access.report import report_rows
 from data_access.snapshots import Snapshot
-from data_access.suppression import format_shown
 
 ROLES = ("councillor", "commissioner", "allchild", "admin")
 SUPPRESSED_ROLES = ("councillor", "commissioner")
@@ -92,7 +92,7 @@ def test_enrolment_figures_equal_data_access(demo_env: Snapshot, demo_root: Path
     in_scope = shown_table(at, "children_by_year_group")[-1]
     report = report_rows(demo_root / SNAPSHOT_DATE, YEAR_2025.start, YEAR_2025.end, [], role)["rows"]
     assert in_scope["Children"] == format_shown(report[-1]["children"])
-    exits = breakdowns.exits_by_reason(snapshot, filters, role).display()
+    exits = views.exits_by_reason(snapshot, filters, role).display()
     assert [r["Children"] for r in shown_table(at, "exits_by_reason")] == exits["exits"].to_list()
 
 
@@ -123,7 +123,7 @@ def test_an_empty_selection_shows_a_message_not_figures(demo_env: Snapshot, page
         "year": ["0"],
         "school": ["S02"],
     }  # a secondary school has no Reception child
-    assert figures.children_in_scope(
+    assert enrolment.children_in_scope(
         demo_env, Filters(period=YEAR_2025, schools=("S02",), year_groups=(0,))
     ).is_empty()
     at = open_page(page, "commissioner", query)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_access.suppression import (
+from data_access.disclosure import (
     SUPPRESSED,
     FigureSpec,
     FigureTable,

@@ -12,7 +12,9 @@ from typing import Any
 import polars as pl
 from builders import child, make_snapshot, school, sessions
 
-from data_access import figures, trends, views
+from data_access import assessments as asm
+from data_access import attendance as att
+from data_access import views
 from data_access.filters import Filters
 from data_access.periods import academic_year, custom
 from data_access.snapshots import Snapshot, open_snapshot
@@ -44,14 +46,12 @@ def test_academic_week_lines_up_the_first_week_of_september_across_years() -> No
     # 1 Aug 2025 is a Friday: week 0 starts Monday 28 Jul 2025; Monday 1 Sep 2025 is 35 days on → week 5.
     # 1 Aug 2024 is a Thursday: week 0 starts Monday 29 Jul 2024; Monday 2 Sep 2024 is 35 days on → week 5.
     # 1 Aug 2026 is a Saturday: the week of Monday 27 Jul 2026 holds it (its Sunday is 2 Aug) → week 0.
-    assert trends.academic_week_of(MON) == 5
-    assert trends.academic_week_of(BASE_MON) == 5
-    assert trends.academic_week_of(date(2026, 7, 27)) == 0
-    assert (
-        trends.academic_week_of(date(2026, 7, 20)) == 51
-    )  # last week of 2025/26: (20 Jul − 28 Jul 2025) ÷ 7
+    assert att.academic_week_of(MON) == 5
+    assert att.academic_week_of(BASE_MON) == 5
+    assert att.academic_week_of(date(2026, 7, 27)) == 0
+    assert att.academic_week_of(date(2026, 7, 20)) == 51  # last week of 2025/26: (20 Jul − 28 Jul 2025) ÷ 7
     frame = pl.DataFrame({"w": [MON, BASE_MON, date(2026, 7, 27), date(2026, 7, 20)]})
-    assert frame.select(trends.academic_week(pl.col("w"))).to_series().to_list() == [5, 5, 0, 51]
+    assert frame.select(att.academic_week(pl.col("w"))).to_series().to_list() == [5, 5, 0, 51]
 
 
 def weekly_snapshot(tmp_path: Path) -> Snapshot:
@@ -74,14 +74,14 @@ def weekly_snapshot(tmp_path: Path) -> Snapshot:
 
 def test_weekly_rate_and_baseline_aligned_by_week_of_the_academic_year(tmp_path: Path) -> None:
     snap = weekly_snapshot(tmp_path)
-    table = trends.weekly_attendance(snap, Filters(period=YEAR), "allchild")
+    table = views.weekly_attendance(snap, Filters(period=YEAR), "allchild")
     shown = rows_by(table, "week_start", "series")
-    assert shown[(MON, trends.THIS_PERIOD)]["attendance_rate"] == 90.0
-    assert shown[(MON + timedelta(days=7), trends.THIS_PERIOD)]["attendance_rate"] == 75.0
+    assert shown[(MON, att.THIS_PERIOD)]["attendance_rate"] == 90.0
+    assert shown[(MON + timedelta(days=7), att.THIS_PERIOD)]["attendance_rate"] == 75.0
     # The baseline of week 5 sits under the period's week 5; week 6 has no baseline session: nothing to compute.
-    assert shown[(MON, trends.BASELINE)]["attendance_rate"] == 50.0
-    assert shown[(MON, trends.BASELINE)]["academic_week"] == 5
-    assert shown[(MON + timedelta(days=7), trends.BASELINE)]["attendance_rate"] is None
+    assert shown[(MON, att.BASELINE)]["attendance_rate"] == 50.0
+    assert shown[(MON, att.BASELINE)]["academic_week"] == 5
+    assert shown[(MON + timedelta(days=7), att.BASELINE)]["attendance_rate"] is None
     # Only weeks between the first and last with data: two weeks × two series.
     assert table.frame.height == 4
 
@@ -89,14 +89,14 @@ def test_weekly_rate_and_baseline_aligned_by_week_of_the_academic_year(tmp_path:
 def test_weekly_points_are_suppressed_for_a_councillor_and_exact_for_allchild(tmp_path: Path) -> None:
     snap = weekly_snapshot(tmp_path)
     filters = Filters(period=YEAR)
-    councillor = trends.weekly_attendance(snap, filters, "councillor")
+    councillor = views.weekly_attendance(snap, filters, "councillor")
     # 2 children per week < 10: every point with sessions is c; the week with none stays "nothing to compute".
     statuses = {(r["week_start"], r["series"]): r["attendance_rate"] for r in councillor.rows()}
-    assert statuses[(MON, trends.THIS_PERIOD)] == "c"
-    assert statuses[(MON, trends.BASELINE)] == "c"
-    assert statuses[(MON + timedelta(days=7), trends.BASELINE)] is None
+    assert statuses[(MON, att.THIS_PERIOD)] == "c"
+    assert statuses[(MON, att.BASELINE)] == "c"
+    assert statuses[(MON + timedelta(days=7), att.BASELINE)] is None
     assert councillor.has_suppressed_values
-    assert not trends.weekly_attendance(snap, filters, "allchild").has_suppressed_values
+    assert not views.weekly_attendance(snap, filters, "allchild").has_suppressed_values
 
 
 def test_baseline_takes_only_weeks_wholly_within_the_12_months_before_enrolment(tmp_path: Path) -> None:
@@ -111,17 +111,13 @@ def test_baseline_takes_only_weeks_wholly_within_the_12_months_before_enrolment(
     )
     snap = build(tmp_path, children=[child("C", enrolled_date=enrolled, identified_date=enrolled)],
                  attendance=attendance)  # fmt: skip
-    table = trends.weekly_attendance(snap, Filters(period=YEAR), "admin")
-    baseline = {
-        r["academic_week"]: r["attendance_rate"] for r in table.rows() if r["series"] == trends.BASELINE
-    }
+    table = views.weekly_attendance(snap, Filters(period=YEAR), "admin")
+    baseline = {r["academic_week"]: r["attendance_rate"] for r in table.rows() if r["series"] == att.BASELINE}
     # 16 Sep 2024 is week 7 of 2024/25 (29 Jul + 49 days); it lines up with Monday 15 Sep 2025, week 7 of 2025/26.
-    assert trends.academic_week_of(date(2024, 9, 16)) == 7
+    assert att.academic_week_of(date(2024, 9, 16)) == 7
     assert baseline[7] == 40.0
     assert baseline[6] is None  # the period's week of 8 Sep 2025: week 6 of 2024/25 (9 Sep 2024) was left out
-    current = {
-        r["week_start"]: r["attendance_rate"] for r in table.rows() if r["series"] == trends.THIS_PERIOD
-    }
+    current = {r["week_start"]: r["attendance_rate"] for r in table.rows() if r["series"] == att.THIS_PERIOD}
     assert current[date(2025, 9, 8)] == 100.0
 
 
@@ -131,11 +127,9 @@ def test_period_buckets_are_exact_at_the_ends_of_a_custom_period(tmp_path: Path)
     period = custom(date(2025, 9, 3), date(2025, 9, 9))
     idx = snap.children.get_column("child_idx")
     ours = (
-        trends.period_buckets(snap, period, idx)
-        .group_by("child_idx")
-        .agg(pl.col("present", "possible").sum())
+        att.period_buckets(snap, period, idx).group_by("child_idx").agg(pl.col("present", "possible").sum())
     )
-    theirs = figures.attendance_by_child(snap, period, idx).select("child_idx", "present", "possible")
+    theirs = att.attendance_by_child(snap, period, idx).select("child_idx", "present", "possible")
     assert ours.collect().sort("child_idx").equals(theirs.sort("child_idx"))
     # By hand, A: Wed–Fri of week 1 = 6 sessions (4 present: sessions 5–8 are "/", 9–10 "N"), Mon–Tue of week 2 = 4.
     a = ours.collect().sort("child_idx").row(0, named=True)
@@ -160,9 +154,7 @@ def test_attendance_around_enrolment_lines_children_up_on_their_enrolment_month(
         child("Y", identified_date=date(2026, 1, 1), enrolled_date=date(2026, 1, 5)),
     ]
     snap = build(tmp_path, children=children, attendance=attendance)
-    shown = rows_by(
-        trends.attendance_around_enrolment(snap, Filters(period=YEAR), "allchild"), "month_offset"
-    )
+    shown = rows_by(views.attendance_around_enrolment(snap, Filters(period=YEAR), "allchild"), "month_offset")
     assert sorted(shown) == list(range(-12, 13))
     assert shown[-1]["attendance_rate"] == 50.0
     assert shown[-1]["children_with_sessions"] == 2
@@ -173,7 +165,7 @@ def test_attendance_around_enrolment_lines_children_up_on_their_enrolment_month(
     assert shown[5]["month"] == "5 months after"
     # A councillor sees neither the rate (2 children < 10) nor the count of 2 children (1 to 4).
     hidden = rows_by(
-        trends.attendance_around_enrolment(snap, Filters(period=YEAR), "councillor"), "month_offset"
+        views.attendance_around_enrolment(snap, Filters(period=YEAR), "councillor"), "month_offset"
     )
     assert hidden[-1]["attendance_rate"] == "c"
     assert hidden[-1]["children_with_sessions"] == "c"
@@ -185,7 +177,7 @@ def test_monthly_absence_splits_authorised_and_unauthorised(tmp_path: Path) -> N
     # authorised 30.0%, unauthorised 10.0%.
     attendance = sessions("A", MON, ["/"] * 6 + ["C"] * 3 + ["N"] + ["X"] * 2)
     snap = build(tmp_path, children=[child("A")], attendance=attendance)
-    shown = rows_by(trends.monthly_absence(snap, Filters(period=YEAR), "admin"), "month")
+    shown = rows_by(views.monthly_absence(snap, Filters(period=YEAR), "admin"), "month")
     assert list(shown) == ["Sep 2025"]
     assert shown["Sep 2025"]["authorised_absence_rate"] == 30.0
     assert shown["Sep 2025"]["unauthorised_absence_rate"] == 10.0
@@ -200,7 +192,7 @@ def test_school_monthly_attendance_is_per_school_and_month(tmp_path: Path) -> No
     )
     snap = build(tmp_path, children=[child("A"), child("B", school_id="S02")], attendance=attendance)
     shown = rows_by(
-        trends.school_monthly_attendance(snap, Filters(period=YEAR), "admin"), "school_id", "month_start"
+        views.school_monthly_attendance(snap, Filters(period=YEAR), "admin"), "school_id", "month_start"
     )
     assert {k: v["attendance_rate"] for k, v in shown.items()} == {
         ("S01", date(2025, 9, 1)): 80.0,
@@ -225,7 +217,7 @@ def test_sdq_band_movement_from_baseline_to_latest(tmp_path: Path) -> None:
     assessments = sdq("A", 20, 10) + sdq("B", 14, 13) + sdq("C", 17, 20) + sdq("D", 12, 11)
     assessments.append(score("E", date(2025, 9, 20), "baseline", "sdq_total", 30))
     snap = build(tmp_path, children=[child(c) for c in "ABCDE"], assessments=assessments)
-    bands = rows_by(trends.sdq_bands(snap, Filters(period=YEAR), "admin"), "level")
+    bands = rows_by(views.sdq_bands(snap, Filters(period=YEAR), "admin"), "level")
     assert [bands[name]["baseline_children"] for name in ("close to average", "slightly raised", "high", "very high")] \
         == [0, 2, 1, 1]  # fmt: skip
     assert [bands[name]["latest_children"] for name in ("close to average", "slightly raised", "high", "very high")] \
@@ -233,12 +225,12 @@ def test_sdq_band_movement_from_baseline_to_latest(tmp_path: Path) -> None:
     assert bands["Total"]["baseline_children"] == 4
     assert bands["slightly raised"]["baseline_pct"] == 50.0  # 2 ÷ 4
     assert bands["high"]["baseline_pct"] == 25.0
-    movement = rows_by(trends.sdq_band_movement(snap, Filters(period=YEAR), "admin"), "movement")
-    assert [movement[m]["children"] for m in trends.MOVEMENTS] == [2, 1, 1]
+    movement = rows_by(views.sdq_band_movement(snap, Filters(period=YEAR), "admin"), "movement")
+    assert [movement[m]["children"] for m in asm.MOVEMENTS] == [2, 1, 1]
     assert movement["Total"]["children"] == 4
-    assert movement[trends.MOVEMENTS[0]]["children_pct"] == 50.0
+    assert movement[asm.MOVEMENTS[0]]["children_pct"] == 50.0
     # A councillor: counts 1–4 are c, a true 0 is shown, every share is c (4 children with both scores < 10).
-    hidden = rows_by(trends.sdq_bands(snap, Filters(period=YEAR), "councillor"), "level")
+    hidden = rows_by(views.sdq_bands(snap, Filters(period=YEAR), "councillor"), "level")
     assert hidden["close to average"]["baseline_children"] == 0
     assert hidden["slightly raised"]["baseline_children"] == "c"
     assert hidden["Total"]["baseline_children"] == "c"
@@ -247,7 +239,7 @@ def test_sdq_band_movement_from_baseline_to_latest(tmp_path: Path) -> None:
 
 def test_sdq_band_thresholds_follow_the_contract() -> None:
     scores = pl.DataFrame({"s": [0.0, 11.0, 12.0, 15.0, 16.0, 18.0, 19.0, 40.0]})
-    assert scores.select(trends.sdq_band(pl.col("s"))).to_series().to_list() == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert scores.select(asm.sdq_band(pl.col("s"))).to_series().to_list() == [1, 1, 2, 2, 3, 3, 4, 4]
 
 
 def test_attainment_levels_with_secondary_suppression_against_the_total(tmp_path: Path) -> None:
@@ -262,13 +254,13 @@ def test_attainment_levels_with_secondary_suppression_against_the_total(tmp_path
         score(c, date(2026, 5, 1), "exit", "reading", v) for c, v in zip(ids, latest, strict=True)
     ]
     snap = build(tmp_path, children=[child(c) for c in ids], assessments=assessments)
-    exact = rows_by(trends.attainment_levels(snap, Filters(period=YEAR), "allchild"), "measure", "level")
+    exact = rows_by(views.attainment_levels(snap, Filters(period=YEAR), "allchild"), "measure", "level")
     assert [exact[("Reading", f"{n} {name}")]["baseline_children"] for n, name in
             ((1, "well below expected"), (2, "below expected"), (3, "at expected"), (4, "above expected"))] \
         == [6, 4, 2, 0]  # fmt: skip
     assert exact[("Reading", "Total")]["latest_children"] == 12
     assert exact[("Writing", "Total")]["baseline_children"] == 0  # no writing scores: a true 0
-    hidden = rows_by(trends.attainment_levels(snap, Filters(period=YEAR), "councillor"), "measure", "level")
+    hidden = rows_by(views.attainment_levels(snap, Filters(period=YEAR), "councillor"), "measure", "level")
     levels = ["1 well below expected", "2 below expected", "3 at expected", "4 above expected", "Total"]
     # Baseline: 4 and 2 are c (two hidden: nothing more to hide); 6, 0 and the total 12 are shown.
     assert [hidden[("Reading", lv)]["baseline_children"] for lv in levels] == [6, "c", "c", 0, 12]
@@ -288,17 +280,17 @@ def test_sorted_board_puts_hidden_values_last_and_keeps_the_total_at_the_bottom(
     )
     snap = build(tmp_path, schools=[school("S01"), school("S02"), school("S03")], children=children)
     board = views.board_table(snap, Filters(period=YEAR), "councillor")
-    order = [r["school_id"] for r in trends.sorted_board(board, "children", descending=False).rows()]
+    order = [r["school_id"] for r in views.sorted_board(board, "children", descending=False).rows()]
     # S02's 2 is c; secondary suppression then hides the smallest other (S03's 11): both sort last, S02 first by id.
     assert [r["children"] for r in board.rows()] == [12, "c", "c", 25]
     assert order == ["S01", "S02", "S03", "all"]
     exact = views.board_table(snap, Filters(period=YEAR), "admin")
-    assert [r["school_id"] for r in trends.sorted_board(exact, "children").rows()] == [
+    assert [r["school_id"] for r in views.sorted_board(exact, "children").rows()] == [
         "S01",
         "S03",
         "S02",
         "all",
     ]
-    assert [r["school_id"] for r in trends.sorted_board(exact, "children", descending=False).rows()] == [
+    assert [r["school_id"] for r in views.sorted_board(exact, "children", descending=False).rows()] == [
         "S02", "S03", "S01", "all"]  # fmt: skip
-    assert trends.sorted_board(exact, "school_id") is exact
+    assert views.sorted_board(exact, "school_id") is exact

@@ -7,7 +7,6 @@ suppressed table, so no page or export can show what the rule hides.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -37,13 +36,6 @@ def round_half_away(numerator: int, denominator: int, scale: int = 100, places: 
     tenths = (2 * top + bottom) // (2 * bottom)
     sign = -1 if (numerator < 0) != (denominator < 0) and numerator != 0 else 1
     return float(sign * tenths / factor)
-
-
-def round_half_away_expr(numerator: pl.Expr, denominator: pl.Expr, scale: int = 100) -> pl.Expr:
-    """The polars form of ``round_half_away`` for non-negative integer columns (null where denominator is 0)."""
-    num = numerator.cast(pl.Int64)
-    den = denominator.cast(pl.Int64)
-    return pl.when(den > 0).then(((2 * num * scale * 10 + den) // (2 * den)) / 10).otherwise(None)
 
 
 @dataclass(frozen=True)
@@ -217,6 +209,141 @@ def suppress(
     return FigureTable(frame, tuple(keys), tuple(s.name for s in specs), apply)
 
 
-def is_finite_number(value: ShownValue) -> bool:
-    """True for a shown number (not ``c``, not ``None``, not NaN)."""
-    return isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value))
+def suppress_grid(
+    raw: pl.DataFrame, categories: Sequence[str], *, apply: bool, row_rule: bool, total: str = "Total"
+) -> FigureTable:
+    """Counts in a month × category grid with a ``Total`` row: primary and column rule 3, optionally rows too.
+
+    With ``row_rule``, a month row holding exactly one ``c`` gets a second one (its smallest other shown
+    count above 0, ties to the first category), because the month's total across categories is known from
+    another table; the column rule is then applied again, and both repeat until nothing changes. Rows'
+    totals are never shown here, so a row with no candidate is left as it is.
+    """
+    specs = [FigureSpec(c, "count", c) for c in categories]
+    table = suppress(
+        raw, ["month", "month_start"], specs, apply=apply, total_key=("month", total), order_by="month_start"
+    )
+    if not apply or not row_rule:
+        return table
+    values = {c: table.frame[c].to_list() for c in categories}
+    status = {c: table.frame[f"{c}__status"].to_list() for c in categories}
+    total_index = table.frame.height - 1
+    body = range(total_index)
+
+    def hide(column: str, index: int) -> None:
+        values[column][index] = None
+        status[column][index] = SUPPRESSED
+
+    changed = True
+    while changed:
+        changed = False
+        for i in body:
+            hidden = [c for c in categories if status[c][i] == SUPPRESSED]
+            if len(hidden) != 1:
+                continue
+            candidates = [c for c in categories if status[c][i] == "shown" and (values[c][i] or 0) > 0]
+            if candidates:
+                hide(min(candidates, key=lambda c: values[c][i]), i)
+                changed = True
+        for c in categories:
+            hidden_rows = [i for i in body if status[c][i] == SUPPRESSED]
+            if len(hidden_rows) != 1:
+                continue
+            candidates_rows = [i for i in body if status[c][i] == "shown" and (values[c][i] or 0) > 0]
+            if candidates_rows:
+                hide(c, min(candidates_rows, key=lambda i: values[c][i]))
+                changed = True
+            elif status[c][total_index] != SUPPRESSED:
+                hide(c, total_index)
+                changed = True
+    frame = table.frame.with_columns(
+        *(pl.Series(c, values[c], dtype=pl.Int64) for c in categories),
+        *(pl.Series(f"{c}__status", status[c], dtype=pl.String) for c in categories),
+    )
+    return FigureTable(frame, table.keys, table.figures, table.suppressed)
+
+
+# A rate per 100 and the count it is built from (both shown side by side in some tables).
+RATE_COUNTS: Final = {
+    "mental_health_referrals_per_100": "mental_health_referrals",
+    "suspensions_per_100": "suspensions",
+    "permanent_exclusions_per_100": "permanent_exclusions",
+}
+
+
+def hide_rates_with_counts(table: FigureTable, pairs: dict[str, str] = RATE_COUNTS) -> FigureTable:
+    """Hide a rate per 100 wherever its count is hidden (only ever hides more than the contract requires).
+
+    Rule 3 runs per column, so a count hidden by secondary suppression could otherwise be worked back from
+    its row's rate per 100 and the children figure shown beside it (rate × children ÷ 100), undoing the
+    protection of the count it was hidden to protect.
+    """
+    if not table.suppressed or not table.frame.height:
+        return table
+    frame = table.frame
+    for rate, count in pairs.items():
+        if rate in table.figures and count in table.figures:
+            hidden = (pl.col(f"{count}__status") == SUPPRESSED) & (pl.col(f"{rate}__status") == "shown")
+            frame = frame.with_columns(
+                pl.when(hidden).then(None).otherwise(pl.col(rate)).alias(rate),
+                pl.when(hidden)
+                .then(pl.lit(SUPPRESSED))
+                .otherwise(pl.col(f"{rate}__status"))
+                .alias(f"{rate}__status"),
+            )
+    return FigureTable(frame, table.keys, table.figures, table.suppressed)
+
+
+# ------------------------------------------------------------------------------------ raw tables, then shown
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Raw counts of a table and how disclosure control is to be applied to them (``disclose``).
+
+    The concept modules (``attendance``, ``events``, ``assessments``, ``enrolment``) return these; only
+    ``views`` turns them into shown ``FigureTable``s under the viewer's policy, so no figure leaves the data
+    layer unprotected.
+
+    Attributes:
+        frame: one row per table row: the key columns and every raw column the specs name.
+        keys: the columns that identify a row.
+        specs: the figures to compute.
+        total_key: ``(column, value)`` of the total row (secondary suppression), or ``None``.
+        order_by: the column that breaks ties in secondary suppression.
+        grid: for a month × category grid, ``"columns"`` (column rule) or ``"rows"`` (rows too).
+        blocks: tables protected one by one and shown one under the other (the frame is then unused).
+        empty_schema: key dtypes of a table with nothing to show (then ``frame`` is ignored).
+    """
+
+    frame: pl.DataFrame
+    keys: tuple[str, ...]
+    specs: tuple[FigureSpec, ...]
+    total_key: tuple[str, Any] | None = None
+    order_by: str | None = None
+    grid: Literal["columns", "rows"] | None = None
+    blocks: tuple[RawTable, ...] = ()
+    empty_schema: dict[str, Any] | None = None
+
+
+def empty_table(keys: dict[str, Any], specs: Sequence[FigureSpec]) -> FigureTable:
+    """A table with no rows (nothing in scope), typed like a shown one."""
+    schema: dict[str, Any] = dict(keys)
+    for spec in specs:
+        schema[spec.name] = pl.Int64 if spec.kind == "count" else pl.Float64
+        schema[f"{spec.name}__status"] = pl.String
+    return FigureTable(pl.DataFrame(schema=schema), tuple(keys), tuple(s.name for s in specs), False)
+
+
+def disclose(raw: RawTable, apply: bool) -> FigureTable:
+    """Shown figures from raw counts: primary, secondary and grid rules when ``apply`` (the policy says so)."""
+    if raw.empty_schema is not None:
+        return empty_table(raw.empty_schema, raw.specs)
+    if raw.blocks:
+        tables = [disclose(block, apply) for block in raw.blocks]
+        return FigureTable(pl.concat([t.frame for t in tables]), tables[0].keys, tables[0].figures, apply)
+    if raw.grid is not None:
+        return suppress_grid(raw.frame, [s.name for s in raw.specs], apply=apply, row_rule=raw.grid == "rows")
+    return suppress(
+        raw.frame, raw.keys, raw.specs, apply=apply, total_key=raw.total_key, order_by=raw.order_by
+    )
