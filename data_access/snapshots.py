@@ -261,13 +261,19 @@ _registry_lock = threading.Lock()
 
 def _validator_digest() -> str:
     """A digest of the validator's and the contract's source: a marker from another validator is not trusted."""
-    import data_access.validate as validator
+    import data_access.contract
+    import data_access.findings
+    import data_access.validate
+    import data_access.validate_tables
 
     digest = hashlib.sha256()
-    import data_access.contract as contract
-
-    for module in (validator.__file__, contract.__file__):
-        digest.update(Path(module).read_bytes())
+    for module in (
+        data_access.validate,
+        data_access.validate_tables,
+        data_access.findings,
+        data_access.contract,
+    ):
+        digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
 
 
