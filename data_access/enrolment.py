@@ -155,45 +155,37 @@ def _categories(snapshot: Snapshot, filters: Filters, characteristic: str) -> li
     )
 
 
-def children_by(snapshot: Snapshot, filters: Filters, characteristic: str) -> RawTable:
-    """Children in scope for the period by one characteristic, each category a row, then the total row.
+def _category_table(
+    frame: pl.DataFrame, column: str, categories: list[tuple[Any, str]], key: str, figure: str, total: str
+) -> RawTable:
+    """Children of ``frame`` per category of ``column`` (a row each, a true 0 when none), then the total row.
 
-    Categories with no child are shown as a true 0. Secondary suppression uses the total row
-    (``All children in scope``, the Overview's children figure); ties go to the first category in order.
+    Secondary suppression uses the total row; ties go to the first category in order.
     """
-    scope = children_in_scope(snapshot, filters)
-    counts = dict(scope.group_by(characteristic).agg(n=pl.len()).iter_rows())
+    counts = dict(frame.group_by(column).agg(n=pl.len()).iter_rows())
     rows: list[dict[str, Any]] = [
-        {"group": label, "order": f"{index:02d}", "children": int(counts.get(value, 0))}
-        for index, (value, label) in enumerate(_categories(snapshot, filters, characteristic))
+        {key: label, "order": f"{index:02d}", figure: int(counts.get(value, 0))}
+        for index, (value, label) in enumerate(categories)
     ]
-    rows.append({"group": ALL_IN_SCOPE, "order": "99", "children": scope.height})
-    raw = pl.DataFrame(rows, schema={"group": pl.String, "order": pl.String, "children": pl.Int64})
-    return RawTable(
-        raw,
-        ("group",),
-        (FigureSpec("children", "count", "children"),),
-        total_key=("group", ALL_IN_SCOPE),
-        order_by="order",
-    )
+    rows.append({key: total, "order": "99", figure: frame.height})
+    raw = pl.DataFrame(rows, schema={key: pl.String, "order": pl.String, figure: pl.Int64})
+    spec = FigureSpec(figure, "count", figure)
+    return RawTable(raw, (key,), (spec,), total_key=(key, total), order_by="order")
+
+
+def children_by(snapshot: Snapshot, filters: Filters, characteristic: str) -> RawTable:
+    """Children in scope for the period by one characteristic, each category a row, then the total row
+    (``All children in scope``, the Overview's children figure)."""
+    scope = children_in_scope(snapshot, filters)
+    categories = _categories(snapshot, filters, characteristic)
+    return _category_table(scope, characteristic, categories, "group", "children", ALL_IN_SCOPE)
 
 
 def exits_by_reason(snapshot: Snapshot, filters: Filters) -> RawTable:
     """Children in scope who left within the period, by exit reason, then ``All exits`` (secondary suppression)."""
     period = filters.period
-    scope = children_in_scope(snapshot, filters)
-    left = scope.filter(pl.col("exit_date").is_between(period.start, period.end))
-    counts = dict(left.group_by("exit_reason").agg(n=pl.len()).iter_rows())
-    rows: list[dict[str, Any]] = [
-        {"reason": EXIT_LABELS[r], "order": f"{i:02d}", "exits": int(counts.get(r, 0))}
-        for i, r in enumerate(EXIT_REASONS)
-    ]
-    rows.append({"reason": ALL_EXITS, "order": "99", "exits": left.height})
-    raw = pl.DataFrame(rows, schema={"reason": pl.String, "order": pl.String, "exits": pl.Int64})
-    return RawTable(
-        raw,
-        ("reason",),
-        (FigureSpec("exits", "count", "exits"),),
-        total_key=("reason", ALL_EXITS),
-        order_by="order",
+    left = children_in_scope(snapshot, filters).filter(
+        pl.col("exit_date").is_between(period.start, period.end)
     )
+    categories = [(reason, EXIT_LABELS[reason]) for reason in EXIT_REASONS]
+    return _category_table(left, "exit_reason", categories, "reason", "exits", ALL_EXITS)

@@ -10,6 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
+from polars.lazyframe.group_by import LazyGroupBy
 
 from data_access.contract import REFERRAL_REASONS, SERVICES
 from data_access.disclosure import FigureSpec, RawTable
@@ -40,36 +41,26 @@ REASON_LABELS: Final = {
 }
 
 
+def _per_child(events: pl.DataFrame, date_column: str, period: Period, child_idx: pl.Series) -> LazyGroupBy:
+    """The events of the given children dated within ``period``, grouped by child."""
+    within = pl.col(date_column).is_between(period.start, period.end)
+    return events.lazy().filter(within & pl.col("child_idx").is_in(child_idx.implode())).group_by("child_idx")
+
+
 def referrals_by_child(snapshot: Snapshot, period: Period, child_idx: pl.Series) -> pl.LazyFrame:
     """Per child: mental health referrals and all referrals dated within ``period``."""
-    return (
-        snapshot.referrals.lazy()
-        .filter(
-            pl.col("referral_date").is_between(period.start, period.end)
-            & pl.col("child_idx").is_in(child_idx.implode())
-        )
-        .group_by("child_idx")
-        .agg(
-            mh_referrals=(pl.col("reason") == "mental_health").sum().cast(pl.Int64),
-            referrals=pl.len().cast(pl.Int64),
-        )
+    return _per_child(snapshot.referrals, "referral_date", period, child_idx).agg(
+        mh_referrals=(pl.col("reason") == "mental_health").sum().cast(pl.Int64),
+        referrals=pl.len().cast(pl.Int64),
     )
 
 
 def suspensions_by_child(snapshot: Snapshot, period: Period, child_idx: pl.Series) -> pl.LazyFrame:
     """Per child: suspensions, permanent exclusions and the sessions they lost, starting within ``period``."""
-    return (
-        snapshot.suspensions.lazy()
-        .filter(
-            pl.col("start_date").is_between(period.start, period.end)
-            & pl.col("child_idx").is_in(child_idx.implode())
-        )
-        .group_by("child_idx")
-        .agg(
-            suspensions=(pl.col("kind") == "suspension").sum().cast(pl.Int64),
-            permanent_exclusions=(pl.col("kind") == "permanent_exclusion").sum().cast(pl.Int64),
-            sessions_lost=pl.col("sessions").cast(pl.Int64).sum(),
-        )
+    return _per_child(snapshot.suspensions, "start_date", period, child_idx).agg(
+        suspensions=(pl.col("kind") == "suspension").sum().cast(pl.Int64),
+        permanent_exclusions=(pl.col("kind") == "permanent_exclusion").sum().cast(pl.Int64),
+        sessions_lost=pl.col("sessions").cast(pl.Int64).sum(),
     )
 
 
