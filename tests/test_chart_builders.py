@@ -284,6 +284,6 @@ def test_the_attainment_panels_label_every_level() -> None:
 def test_horizontal_bars_grow_by_category_with_the_legend_on_top() -> None:
     spec = BUILDERS["horizontal grouped bars"]().to_dict()
     assert spec["height"] == {"step": 32, "for": "position"}  # 12 px per series + 8: 3 schools are 96 px
-    assert spec["config"]["legend"]["orient"] == "top"
+    assert (spec["config"]["legend"]["orient"], spec["config"]["legend"]["columns"]) == ("top", 2)
     png = chart_png(BUILDERS["horizontal grouped bars"](), 1.0)
     assert struct.unpack(">I", png[20:24])[0] < 250

@@ -48,6 +48,7 @@ def theme(scale: float = 1.0) -> dict[str, Any]:
     """The dashboard's Vega-Lite config; ``scale`` enlarges type for the presentation view and PDFs.
 
     Every text colour is set here, so Streamlit's own chart theme (grey #808495 labels, 3.7:1) never shows.
+    The legend sits on top in two columns, so it neither hides below a tall chart nor runs off a phone screen.
     """
     text = {"labelColor": TEXT, "titleColor": TEXT}
     return {
@@ -56,8 +57,8 @@ def theme(scale: float = 1.0) -> dict[str, Any]:
         "title": {"fontSize": 16 * scale, "anchor": "start", "color": TEXT, "subtitleFontSize": 12 * scale,
                   "subtitleColor": MUTED_TEXT, "offset": 10},
         "axis": {"labelFontSize": 12 * scale, "titleFontSize": 12 * scale, "gridColor": GRID, **text},
-        "legend": {"labelFontSize": 12 * scale, "titleFontSize": 12 * scale, "orient": "top", "labelLimit": 320,
-                   **text},
+        "legend": {"labelFontSize": 12 * scale, "titleFontSize": 12 * scale, "orient": "top", "columns": 2,
+                   "labelLimit": 200, **text},
         "header": {"labelFontSize": 13 * scale, "titleFontSize": 13 * scale, "labelFontWeight": "bold", **text},
         "text": {"color": TEXT},
         "range": {"category": list(PALETTE)},
