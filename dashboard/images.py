@@ -1,7 +1,7 @@
 """Chart images (PNG and SVG) through vl-convert, which renders Vega-Lite offline with no browser.
 
 By default an image is the chart as drawn on screen (a ``"container"`` width becomes 720 px, and titles, axes
-and legends add their own room). Given ``width`` and ``height``, the whole image — title, subtitle (where the
+and legends add their own room; stacked panels fit 720 px). Given ``width`` and ``height``, the whole image — title, subtitle (where the
 ``c`` note sits), axes and legend included — is exactly that size, for slides and the board pack.
 """
 
@@ -40,6 +40,11 @@ def chart_spec(chart: alt.TopLevelMixin, *, width: int | None = None, height: in
     single = _is_single_view(spec)
     if single:
         spec.setdefault("width", CONTAINER_WIDTH)
+    elif "vconcat" in spec and spec.get("autosize", {}).get("type") == "fit-x":
+        # Stacked panels fit this width, as they fit the screen (where Streamlit sets each panel's width).
+        spec["width"] = width or CONTAINER_WIDTH
+        for panel in spec["vconcat"]:
+            panel["width"] = spec["width"]
     if single and width is not None and height is not None:
         spec["width"], spec["height"] = width, height
         spec["autosize"] = {"type": "fit", "contains": "padding"}

@@ -3,7 +3,7 @@ authorised against unauthorised absence, and attendance before and after enrolme
 
 import streamlit as st
 
-from dashboard.charts_progress import long_form, trend_lines
+from dashboard.charts import line_chart, long_form
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import comparators, views
@@ -46,7 +46,7 @@ figure_block(
     key="weekly",
     title="Attendance rate by week, against the baseline year",
     description=description,
-    chart=trend_lines(
+    chart=line_chart(
         weekly.plottable(),
         x="week_start",
         y="attendance_rate",
@@ -57,8 +57,6 @@ figure_block(
         description=description,
         x_title="Week starting",
         y_title=RATE,
-        x_format="%d %b %Y",  # weekly ticks: a month name alone repeats
-        tooltip_format="%d %b %Y",
         comparators=comparators.lines("attendance_rate"),
         height=360,
     ),
@@ -91,7 +89,7 @@ for name in ("persistent_absence_rate", "severe_absence_rate"):
         key=name.removesuffix("_rate"),
         title=f"{title} by term",
         description=description,
-        chart=trend_lines(
+        chart=line_chart(
             table.plottable(),
             x="period",
             y=name,
@@ -124,7 +122,7 @@ figure_block(
     key="absence_kinds",
     title=FIGURES["monthly_absence"].title,
     description=description,
-    chart=trend_lines(
+    chart=line_chart(
         long_form(
             monthly.plottable(),
             ["month_start", "month"],
@@ -166,7 +164,7 @@ figure_block(
     key="around_enrolment",
     title=around_definition.title,
     description=description,
-    chart=trend_lines(
+    chart=line_chart(
         around.plottable(),
         x="month_offset",
         y="attendance_rate",

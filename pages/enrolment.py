@@ -3,8 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard.charts import bar_chart
-from dashboard.charts_extra import bars, heatmap
+from dashboard.charts import bar_chart, heatmap
 from dashboard.components import figure_block, value_text
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import enrolment, views
@@ -59,9 +58,9 @@ funnel_text = (f"For each school, bars for the children identified, enrolled, st
                f"{as_at_text}.")  # fmt: skip
 figure_block(
     ctx, key="funnel", title=funnel_title, description=funnel_text,
-    chart=bars(funnel_long, category="school", value="value", series="stage", status="value__status",
-               category_order=school_order, series_order=list(STAGES.values()), title=funnel_title,
-               description=funnel_text, category_title="School", value_title="Children"),
+    chart=bar_chart(funnel_long, x="school", y="value", series="stage", status="value__status", horizontal=True,
+                    x_sort=school_order, series_sort=list(STAGES.values()), title=funnel_title,
+                    description=funnel_text, x_title="School", y_title="Children"),
     table=funnel.display({"school_id": "School", **STAGES}).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=funnel.has_suppressed_values, definitions=["funnel"],

@@ -3,8 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard.charts import bar_chart
-from dashboard.charts_extra import bars, heatmap
+from dashboard.charts import bar_chart, heatmap
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import views
@@ -77,9 +76,9 @@ school_title = "Mental health referrals per 100 children by school"
 school_text = "For each school, mental health referrals in the period for each 100 of its children in scope."
 figure_block(
     ctx, key="mh_by_school", title=school_title, description=school_text,
-    chart=bars(school_rows, category="school", value="value", status="value__status",
-               category_order=list(names.values()), title=school_title, description=school_text,
-               category_title="School", value_title="Referrals per 100 children", percent=True),
+    chart=bar_chart(school_rows, x="school", y="value", status="value__status", horizontal=True,
+                    x_sort=list(names.values()), title=school_title, description=school_text,
+                    x_title="School", y_title="Referrals per 100 children", percent=True),
     table=by_school.display({"school_id": "School", **MH_LABELS}).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=by_school.has_suppressed_values,

@@ -4,7 +4,7 @@ and reading, writing and maths levels at baseline against latest."""
 import polars as pl
 import streamlit as st
 
-from dashboard.charts_progress import grouped_bars, long_form, school_multiples
+from dashboard.charts import bar_chart, long_form, small_multiples
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import assessments, comparators, views
@@ -66,7 +66,7 @@ figure_block(
     key="school_trends",
     title="Attendance rate by month, school by school",
     description=description,
-    chart=school_multiples(
+    chart=small_multiples(
         monthly.plottable(),
         x="month_start",
         y="attendance_rate",
@@ -103,7 +103,7 @@ figure_block(
     key="sdq_bands",
     title="SDQ total difficulties bands: baseline against latest",
     description=description,
-    chart=grouped_bars(
+    chart=bar_chart(
         long_form(bands.plottable(), ["level"], {"baseline_pct": "Baseline", "latest_pct": "Latest"}),
         x="level",
         y="value",
@@ -134,7 +134,7 @@ figure_block(
     key="sdq_movement",
     title="Movement between SDQ bands from baseline to latest",
     description=description,
-    chart=grouped_bars(
+    chart=bar_chart(
         long_form(movement.plottable(), ["movement"], {"children_pct": "Children"}),
         x="movement",
         y="value",
@@ -166,7 +166,7 @@ figure_block(
     key="attainment",
     title="Reading, writing and maths levels: baseline against latest",
     description=description,
-    chart=grouped_bars(
+    chart=bar_chart(
         long_form(
             levels.plottable(),
             ["measure", "level"],
@@ -177,6 +177,7 @@ figure_block(
         series="series",
         status="value__status",
         x_sort=level_names,
+        horizontal=True,
         facet="measure",
         facet_sort=["Reading", "Writing", "Maths"],
         title="Attainment levels",

@@ -5,7 +5,6 @@ import polars as pl
 import streamlit as st
 
 from dashboard.charts import bar_chart
-from dashboard.charts_extra import bars
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import comparators, views
@@ -102,11 +101,11 @@ school_title = "Suspensions and exclusions by school"
 school_text = "For each school, suspensions in the period for each 100 of its children in scope."
 figure_block(
     ctx, key="suspensions_by_school", title=school_title, description=school_text,
-    chart=bars(long_form(by_school, figures=["suspensions_per_100"]).with_columns(
-                   pl.col("school_id").replace(names).alias("school")),
-               category="school", value="value", status="value__status", category_order=list(names.values()),
-               title=school_title, description=school_text, category_title="School",
-               value_title=FIGURES["suspensions_per_100"].title, percent=True),
+    chart=bar_chart(long_form(by_school, figures=["suspensions_per_100"]).with_columns(
+                        pl.col("school_id").replace(names).alias("school")),
+                    x="school", y="value", status="value__status", x_sort=list(names.values()), horizontal=True,
+                    title=school_title, description=school_text, x_title="School",
+                    y_title=FIGURES["suspensions_per_100"].title, percent=True),
     table=by_school.display({"school_id": "School"} | LABELS).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=by_school.has_suppressed_values, definitions=list(SHOWN),

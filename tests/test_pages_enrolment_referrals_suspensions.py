@@ -130,21 +130,3 @@ def test_an_empty_selection_shows_a_message_not_figures(demo_env: Snapshot, page
     assert not at.exception
     assert any("No children on the programme match these filters" in i.value for i in at.info)
     assert figure_keys(at) == []
-
-
-def test_the_chart_builders_never_draw_a_hidden_value() -> None:
-    import polars as pl
-
-    from dashboard.charts_extra import bars, heatmap
-
-    frame = pl.DataFrame({"month": ["Sep", "Oct"], "school": ["A", "A"], "value": [6.0, None],
-                          "value__status": ["shown", "c"]})  # fmt: skip
-    grid = heatmap(frame, x="month", y="school", value="value", status="value__status", title="t", description="d",
-                   x_title="Month", y_title="School").to_dict()  # fmt: skip
-    rows = next(iter(grid["datasets"].values()))
-    assert [(r["value"], r["_label"]) for r in rows] == [(6.0, "6"), (None, "c")]
-    assert {"filter": "(datum._label !== 'c')"} in grid["layer"][0]["transform"]  # coloured cells: shown only
-    chart = bars(frame, category="month", value="value", status="value__status", title="t", description="d",
-                 category_title="Month", value_title="Children").to_dict()  # fmt: skip
-    assert {"filter": "(datum._label !== 'c')"} in chart["layer"][0]["transform"]  # bars: shown values only
-    assert chart["layer"][1]["mark"]["text"] == "c"  # the hidden slot gets a c
