@@ -286,3 +286,43 @@ def test_round1_half_away_from_zero_on_exact_binary_value() -> None:
     assert round1(100.0) == 100.0
     with pytest.raises(ValueError):
         round1(math.nan)
+
+
+# --- second implementations ---------------------------------------------------------------------------------------
+
+
+def _wilson_by_formula(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    # Wilson (1927): (p + z²/2n ± z √(p(1 − p)/n + z²/4n²)) ÷ (1 + z²/n).
+    p = k / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def test_wilson_and_newcombe_against_their_formulas() -> None:
+    for n in (1, 2, 7, 29, 138):
+        for k in range(0, n + 1, max(1, n // 7)):
+            low, high = _wilson_by_formula(k, n)
+            interval = wilson_interval(k, n)
+            assert interval is not None
+            assert (interval.low, interval.high) == pytest.approx((low * 100, high * 100), abs=1e-4)
+    # Newcombe (1998b) method 10 from the two Wilson intervals: d − √((p₁ − l₁)² + (u₂ − p₂)²) to
+    # d + √((u₁ − p₁)² + (p₂ − l₂)²).
+    for a, m, b, n in ((36, 70, 41, 72), (8, 138, 2, 130), (0, 5, 5, 5), (29, 29, 1, 2)):
+        l1, u1 = _wilson_by_formula(a, m)
+        l2, u2 = _wilson_by_formula(b, n)
+        p1, p2 = a / m, b / n
+        d = p1 - p2
+        change = compare_proportions(a, m, b, n, "higher")
+        assert change.low == pytest.approx((d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)) * 100, abs=1e-4)
+        assert change.high == pytest.approx((d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)) * 100, abs=1e-4)
+
+
+def test_garwood_against_gamma_quantiles() -> None:
+    # The exact Poisson limits are also the gamma quantiles G⁻¹(α/2; x) and G⁻¹(1 − α/2; x + 1).
+    from scipy.stats import gamma
+
+    for x in (1, 2, 5, 8, 37, 250):
+        low, high = garwood_count_interval(x)
+        assert low == pytest.approx(gamma.ppf(0.025, x))
+        assert high == pytest.approx(gamma.ppf(0.975, x + 1))
