@@ -28,8 +28,6 @@ from typing import Final, Literal
 
 import numpy as np
 from scipy.stats import chi2
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
-from statsmodels.stats.rates import test_poisson_2indep
 
 from data_access.suppression import round_half_away
 
@@ -91,6 +89,8 @@ def wilson_interval(count: PublishedCount, denominator: PublishedCount) -> Inter
     k, n = _count(count), _count(denominator)
     if k is None or n is None or n == 0 or k > n:
         return None
+    from statsmodels.stats.proportion import proportion_confint  # heavy (pandas): loaded on first use
+
     low, high = proportion_confint(k, n, alpha=ALPHA, method="wilson")
     return Interval(max(0.0, float(low)) * 100, min(1.0, float(high)) * 100, "wilson")
 
@@ -210,6 +210,8 @@ def compare_proportions(
     k1, n1, k0, n0 = (_count(v) for v in (count, denominator, previous_count, previous_denominator))
     if k1 is None or n1 is None or k0 is None or n0 is None or n1 == 0 or n0 == 0 or k1 > n1 or k0 > n0:
         return Change(None, None, "newcombe")
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     low, high = confint_proportions_2indep(k1, n1, k0, n0, method="newcomb", compare="diff", alpha=ALPHA)
     low_pp, high_pp = float(low) * 100, float(high) * 100
     difference = (k1 / n1 - k0 / n0) * 100
@@ -235,6 +237,8 @@ def compare_rates(
     difference = (x1 / n1 - x0 / n0) * per
     if x1 + x0 == 0:  # no events in either period: nothing has changed
         return Change("no clear change", difference, "exact-cond", p_value=1.0)
+    from statsmodels.stats.rates import test_poisson_2indep
+
     with np.errstate(divide="ignore", invalid="ignore"):  # the ratio it reports is infinite when x0 == 0
         result = test_poisson_2indep(
             x1, n1, x0, n0, method="exact-cond", compare="ratio", alternative="two-sided"
