@@ -298,3 +298,83 @@ def terms_up_to(end: date, first_day: date, count: int = 6) -> tuple[Period, ...
             break
         start_year -= 1
     return tuple(reversed(out))
+
+
+# --- Like-for-like periods (contract 4.1) ------------------------------------------------------------------------
+
+
+def last_month_end(day: date) -> date:
+    """The last month end on or before ``day`` (``day`` itself when it is a month end)."""
+    if (day + timedelta(days=1)).month != day.month:
+        return day
+    return day.replace(day=1) - timedelta(days=1)
+
+
+def data_end(snapshot_date: date, protected: bool) -> date:
+    """The last day a period not over may cover: the snapshot date for exact roles, the last month end on or
+    before it for protected roles (contract 6, rule 6)."""
+    return last_month_end(snapshot_date) if protected else snapshot_date
+
+
+def is_over(period: Period, snapshot_date: date) -> bool:
+    """A period is over when its last day is on or before the snapshot date."""
+    return period.end <= snapshot_date
+
+
+def so_far_label(period: Period, end: date) -> str:
+    """``Academic year 2026/27 so far, to 20 Nov 2026``."""
+    return f"{period.label or 'Custom range'} so far, to {format_date(end)}"
+
+
+def covered(period: Period, snapshot_date: date, protected: bool = False) -> Period | None:
+    """The span a period's figures cover at ``snapshot_date``: the period itself when it is over, else
+    [start, effective end] labelled "so far, to <date>"; None when it has no covered day yet (it starts after
+    the effective end)."""
+    if is_over(period, snapshot_date):
+        return period
+    end = data_end(snapshot_date, protected)
+    if end < period.start:
+        return None
+    return Period(period.start, end, period.kind, so_far_label(period, end))
+
+
+def shift_back_a_year(day: date) -> date:
+    """The same day a year earlier; 29 February maps to 28 February."""
+    return _shift_year(day)
+
+
+def comparison_period(period: Period, snapshot_date: date, protected: bool = False) -> Period | None:
+    """The period a figure's change is measured against (contract 4.1).
+
+    - not over: the same span a year earlier, [start − 1 year, effective end − 1 year] ("the same point last
+      year"), whatever the kind (for the summer term this starts a year before this term's Easter Monday);
+    - over: the previous academic year for a year; the same named term of the previous year (its dates move
+      with Easter) for a term; [start − 1 year, end − 1 year] for a custom range or a half-term.
+    29 February maps to 28 February. None when the period has no covered day yet.
+    """
+    if is_over(period, snapshot_date):
+        return year_before(period)
+    span = covered(period, snapshot_date, protected)
+    if span is None:
+        return None
+    start, end = shift_back_a_year(span.start), shift_back_a_year(span.end)
+    before = year_before(period)
+    return Period(start, end, period.kind, f"{before.label or 'Custom range'} to {format_date(end)}")
+
+
+def month_period(day: date) -> Period:
+    """The calendar month holding ``day``, as a custom-kind period labelled ``Nov 2026``."""
+    start = day.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return Period(start, end, "custom", start.strftime("%b %Y"))
+
+
+def partial_points(points: Sequence[Period | date], snapshot_date: date) -> list[bool]:
+    """For each point of a series by term or month, whether it is partial (its period is not over at the
+    snapshot date, so it must not be drawn as if complete). A ``date`` stands for the calendar month holding
+    it (a series by month usually carries its first day)."""
+    out: list[bool] = []
+    for point in points:
+        period = point if isinstance(point, Period) else month_period(point)
+        out.append(not is_over(period, snapshot_date))
+    return out
