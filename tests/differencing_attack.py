@@ -29,6 +29,7 @@ the integration, a publisher wrapping the new views runs the same attack.
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -272,7 +273,7 @@ class AtomModel:
                 entry[1] += keys[rid]
         # The attacker knows which (measure, school, signature) classes exist, never which characteristics
         # their records have: every value of every dimension gets an unknown (empty ones with a true 0).
-        for measure, school, dimension, _value, sig in [k for k in totals if k[2] == ""]:
+        for measure, school, _dimension, _value, sig in [k for k in totals if k[2] == ""]:
             for dim, values in DIMENSIONS.items():
                 for value in values:
                     totals.setdefault((measure, school, dim, str(value), sig), [0, 0])
@@ -462,7 +463,6 @@ def run_attack(
         max_targets: attack at most this many targets (the first, in route order), to bound CI time.
     """
     counts = np.array(model.variables.get_column("count").to_list(), dtype=float)
-    n_vars = len(counts)
     rows: list[list[int]] = []
     lows: list[float] = []
     highs: list[float] = []
@@ -584,6 +584,10 @@ def _bound_targets(
                     open_targets.discard(r)
             if round_ % 2 == 1 and before - len(open_targets) < max(2, before // 50):
                 break
+    if os.environ.get("ATTACK_DEBUG"):
+        print(
+            f"  {n_vars} unknowns, {len(rows)} cells, {len(target_list)} targets, {len(open_targets)} left after batches"
+        )
     certain = 0
     guessed = 0
     examples: list[str] = []
