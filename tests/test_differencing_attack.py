@@ -92,6 +92,10 @@ def test_no_small_count_is_certain_under_the_cell_key_method_with_the_demo_key(d
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    "ATTACK_KEYS" not in os.environ,
+    reason="the many-keys sweep takes many minutes: run with ATTACK_KEYS=N (keys to draw) to include it",
+)
 def test_fewer_than_one_in_a_thousand_over_many_keys(demo_folder: Path) -> None:
     """Every month as a series point, over many random keys: fewer than 1 in 1,000 small counts certain."""
     draws = int(os.environ.get("ATTACK_KEYS", "10"))
