@@ -557,8 +557,12 @@ def _bound_targets(
     truth_x = counts[used]
     assert np.all(matrix @ truth_x >= lb - 1e-9) and np.all(matrix @ truth_x <= ub + 1e-9), "truth infeasible"
 
-    def solve(objective: np.ndarray) -> np.ndarray:
+    def solve(objective: np.ndarray) -> np.ndarray | None:
+        """A solution minimising ``objective``; ``None`` when it is unbounded below (a ``c`` of version 1
+        that nothing bounds above)."""
         result = milp(objective, constraints=constraint, bounds=bounds, options={"presolve": True})
+        if result.status == 3:  # unbounded
+            return None
         if result.x is None:
             raise AssertionError(f"the attack's linear programme failed: {result.message}")
         return np.asarray(result.x)
@@ -578,6 +582,8 @@ def _bound_targets(
             for r in open_targets:
                 weights += rng.uniform(0.5, 1.5) * row_of[r]
             x = solve(-weights if round_ % 2 == 0 else weights)
+            if x is None:
+                continue
             before = len(open_targets)
             for r in list(open_targets):
                 if abs(float(row_of[r] @ x) - truth[r]) >= 1 - 1e-6:
@@ -595,15 +601,18 @@ def _bound_targets(
         if r not in open_targets:
             continue
         objective = row_of[r]
-        high = math.floor(float(objective @ solve(-objective)) + 1e-6)
+        top = solve(-objective)
+        high = math.inf if top is None else math.floor(float(objective @ top) + 1e-6)
         if high > true and not full_ranges:
             continue
-        low = math.ceil(float(objective @ solve(objective)) - 1e-6)
+        bottom = solve(objective)
+        assert bottom is not None, "a count is never below 0"
+        low = math.ceil(float(objective @ bottom) - 1e-6)
         assert low <= true <= high, f"the attack's bounds [{low}, {high}] miss the truth {true} for {name}"
         if low == high:
             certain += 1
             if len(examples) < 5:
                 examples.append(f"{name} = {true}")
-        elif (low + high) // 2 == true:
+        elif high != math.inf and (low + high) // 2 == true:
             guessed += 1
     return certain, guessed, examples
