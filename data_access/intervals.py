@@ -15,7 +15,7 @@ Methods, each from a maintained library where one exists:
 - change in an attendance rate: |R₁ − R₂| > 1.96 × √(SE₁² + SE₂²).
 
 Every value here is on the figure's own scale: percent (0–100) or per 100 children. Intervals are shown
-to one decimal place rounded half away from zero, by ``data_access.suppression.round_half_away`` on the exact
+to one decimal place rounded half away from zero, by ``data_access.disclosure.round_half_away`` on the exact
 binary value of the float.
 """
 
@@ -29,7 +29,7 @@ from typing import Final, Literal
 import numpy as np
 from scipy.stats import chi2
 
-from data_access.suppression import round_half_away
+from data_access.disclosure import round_half_away
 
 Method = Literal["wilson", "garwood", "cluster-ratio"]
 Better = Literal["lower", "higher"]
