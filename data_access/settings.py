@@ -299,7 +299,7 @@ def check_sdc_fingerprint(key: bytes, state_dir: str | os.PathLike[str] | None =
     _checked[str(path)] = (fingerprint, path.stat().st_mtime_ns)
 
 
-def sdc_key() -> bytes:
+def sdc_key(*, for_demo_data: bool | None = None) -> bytes:
     """The secret key of the cell-key method (contract section 6, rule 1), as bytes.
 
     With ``IMPACT_ENV=demo`` it is ``DEMO_SDC_KEY`` (fixed and published: demo data is synthetic). Otherwise
@@ -307,10 +307,21 @@ def sdc_key() -> bytes:
     fingerprint differs from the one recorded under ``IMPACT_STATE_DIR`` at first start (unless an admin
     recorded the change with ``python -m dashboard sdc-key record-change``).
 
+    Args:
+        for_demo_data: Whether the figures being protected come from a demo snapshot, when the caller knows
+            (e.g. ``snapshot.manifest.get("demo") is True``). ``False`` with ``IMPACT_ENV=demo`` is refused:
+            the published demo key must never protect real data (a command run on a real folder).
+
     Raises:
-        SecretRefused: the key is missing, weak or changed without a record (the message says which).
+        SecretRefused: the key is missing, weak or changed without a record (the message says which), or the
+            demo key was asked for real data.
         SettingError: ``IMPACT_ENV`` is neither ``demo`` nor ``production``.
     """
+    if environment() == DEMO and for_demo_data is False:
+        raise SecretRefused(
+            f"{ENVIRONMENT.name}=demo, but these figures come from a snapshot that is not demo data: the published "
+            f"demo SDC key must never protect real figures. Set {ENVIRONMENT.name}=production and {SDC_KEY.name}."
+        )
     if environment() == DEMO:
         return DEMO_SDC_KEY
     key = configured_sdc_key()

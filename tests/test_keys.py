@@ -212,3 +212,10 @@ def test_record_change_needs_a_reason(env: Path, monkeypatch: pytest.MonkeyPatch
 
     with pytest.raises(settings.SecretRefused):
         keys.record_change("  ", "tester")
+
+
+def test_the_demo_key_is_never_handed_out_for_real_data(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPACT_ENV", "demo")
+    assert settings.sdc_key(for_demo_data=True) == settings.DEMO_SDC_KEY
+    with pytest.raises(settings.SecretRefused, match="not demo data"):
+        settings.sdc_key(for_demo_data=False)

@@ -131,3 +131,33 @@ def test_the_state_files_are_private(store: StateStore, users: dict[str, UserRec
         os.umask(old)
     for path in [fresh.path, store.path, tmp_path / "state" / "audit.jsonl"]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_the_users_page_unlocks_a_throttled_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from apptest_support import page_path, point_app_at, sign_in
+    from streamlit.testing.v1 import AppTest
+
+    from data_access.demo import write_demo_snapshot
+
+    root = tmp_path / "root"
+    write_demo_snapshot(root, children=20, seed=1, snapshot_date="2026-11-20")
+    point_app_at(root, tmp_path / "state", monkeypatch)
+    store = StateStore(tmp_path / "state")
+    now = auth.now()
+    for attempt in range(6):
+        store.record_failure("demo-councillor", ATTACKER, now + attempt)
+        store.record_failure("Hunter2-typed-as-name", ATTACKER, now + attempt)
+    assert store.blocked_for("demo-councillor", ATTACKER, now + 7) > 0
+
+    at = AppTest.from_file(page_path("users"), default_timeout=120).run()
+    at = sign_in(at, "demo-admin")
+    assert not at.exception
+    shown = at.dataframe[0].value.to_dict("records")  # the throttles come first on the page
+    assert "Hunter2" not in str(shown)  # a name that is no account is never shown
+    assert "demo-councillor" in at.selectbox(key="users_unlock_username").options
+    at.selectbox(key="users_unlock_username").select("demo-councillor")
+    at = at.button(key="users_unlock_submit").click().run()
+    assert not at.exception
+    assert store.blocked_for("demo-councillor", ATTACKER, now + 7) == 0
+    (event,) = audit.read_events(events={audit.UNLOCKED})
+    assert event["username"] == "demo-admin" and event["details"]["target"] == "demo-councillor"
