@@ -193,11 +193,11 @@ def inline_script_hashes() -> list[str]:
 def content_security_policy() -> str:
     """The CSP Streamlit 1.67 works under (checked in Chromium by tests/browser/test_stack_browser.py).
 
-    Scripts only from the dashboard itself plus the hashed inline bootstraps; ``'unsafe-eval'`` because
-    Vega (altair's renderer) compiles chart expressions with ``new Function``. Inline styles are needed by
-    Streamlit's CSS-in-JS. Nothing may frame the dashboard.
+    Scripts only from the dashboard itself plus the hashed inline bootstraps — no ``'unsafe-eval'``: Streamlit
+    1.67 renders Vega charts with vega-interpreter (``ast: true``), not ``new Function``. Inline styles are
+    needed by Streamlit's CSS-in-JS. Nothing may frame the dashboard.
     """
-    scripts = " ".join(["'self'", "'unsafe-eval'", *inline_script_hashes()])
+    scripts = " ".join(["'self'", *inline_script_hashes()])
     return "; ".join(
         [
             "default-src 'self'",

@@ -38,6 +38,7 @@ IMAGE_NAME = "Evil ![b](http://tracker.invalid/q.png) Primary"
 LINK_NAME = "[Sign in again](http://x.invalid/p) <img src=x onerror=alert(1)> Academy"
 HOSTILE_SCHOOL_PARAM = "![b](http://tracker.invalid/q2.png)"
 HOSTILE_PERIOD_PARAM = "[Sign in again](http://x.invalid/p2)"
+HOSTILE_SNAPSHOT_PARAM = "[a](http://x.invalid/s3)"  # cut to 20 characters in its notice
 PASSWORD = "escaping-test-password"
 ROLE_FOR = {"admin", "allchild", "commissioner", "councillor"}
 
@@ -149,7 +150,7 @@ def test_hostile_names_and_query_parameters_render_as_text_on_every_page(site: P
     role = allowed_role(spec)
     runs = [
         open_as(spec.key, role, {"period": "2025-26", "school": ["S01", "S02", HOSTILE_SCHOOL_PARAM]}),
-        open_as(spec.key, role, {"period": HOSTILE_PERIOD_PARAM}),
+        open_as(spec.key, role, {"period": HOSTILE_PERIOD_PARAM, "snapshot": HOSTILE_SNAPSHOT_PARAM}),
     ]
     everything: list[str] = []
     for at in runs:

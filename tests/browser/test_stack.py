@@ -86,6 +86,8 @@ def test_every_response_carries_the_security_headers(stack: Stack, path: str) ->
         assert headers.get(name) == expected, (path, name, headers)
     policy = headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    script_source = next(part for part in policy.split("; ") if part.startswith("script-src"))
+    assert "'unsafe-eval'" not in script_source and "'unsafe-inline'" not in script_source
 
 
 def test_only_the_dashboards_own_component_frames_may_be_framed_and_only_by_it(stack: Stack) -> None:
