@@ -8,12 +8,17 @@ STAMP := $(VENV)/.installed
 DEMO_ROOT := data/snapshots
 DEMO := $(DEMO_ROOT)/2026-11-20/manifest.json
 PORT ?= 8501
+SERVE_PORT ?= 8443
 PYTEST_ARGS ?=
+# `make run` / `make serve` on their own demo root ask for demo mode explicitly (demo accounts exist only then,
+# and only while every served snapshot is a demo one). With IMPACT_SNAPSHOT_ROOT set, IMPACT_ENV is yours.
+RUN_ENV := $(if $(IMPACT_SNAPSHOT_ROOT),,IMPACT_ENV=$(or $(IMPACT_ENV),demo))
 
-.PHONY: run test test-fast bench bench-quick load-test lint format demo check lock clean help
+.PHONY: run serve test test-fast bench bench-quick load-test lint format demo check lock clean help
 
 help:
 	@echo "make run        install (if needed), create the demo snapshot (if missing) and open the dashboard"
+	@echo "make serve      the production stack: nginx (TLS) in front of IMPACT_REPLICAS Streamlit replicas, on https://localhost:$(SERVE_PORT)"
 	@echo "make test       install (if needed), create the demo snapshot (if missing) and run every test"
 	@echo "make test-fast  every test except the headless-browser ones"
 	@echo "make bench      speed and memory benchmarks against DuckDB at 250, 10,000 and 100,000 children"
@@ -41,8 +46,14 @@ run: $(STAMP)
 ifeq ($(IMPACT_SNAPSHOT_ROOT),)
 	@$(MAKE) --no-print-directory $(DEMO)
 endif
-	$(BIN)/python -m dashboard check
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
+	$(RUN_ENV) $(BIN)/python -m dashboard check
+	$(RUN_ENV) $(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
+
+serve: $(STAMP)
+ifeq ($(IMPACT_SNAPSHOT_ROOT),)
+	@$(MAKE) --no-print-directory $(DEMO)
+endif
+	$(RUN_ENV) $(BIN)/python -m dashboard serve --port $(SERVE_PORT)
 
 test: $(STAMP) $(DEMO)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
@@ -69,7 +80,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 check: $(STAMP)
-	$(BIN)/python -m dashboard check
+	$(RUN_ENV) $(BIN)/python -m dashboard check
 
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --universal -o requirements.lock

@@ -149,7 +149,7 @@ def start_server(app_dir: Path, root: Path, port: int, state: Path) -> subproces
         "IMPACT_STATE_DIR": str(state / "state"),
         "IMPACT_CREDENTIALS_FILE": str(state / "no-credentials.yaml"),
     }
-    env.pop("IMPACT_ENV", None)
+    env["IMPACT_ENV"] = "demo"  # the demo accounts exist only when asked for
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",

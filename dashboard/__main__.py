@@ -1,4 +1,4 @@
-"""Command line of the dashboard side: ``python -m dashboard users ...`` and ``python -m dashboard check``.
+"""Command line of the dashboard side: ``python -m dashboard users|check|audit|sdc-key|serve|board-pack ...``.
 
 Each subcommand is a module with ``main(argv) -> int``; add one by adding a line to ``SUBCOMMANDS``.
 """
@@ -13,6 +13,9 @@ from typing import Final
 SUBCOMMANDS: Final[dict[str, tuple[str, str]]] = {
     "users": ("dashboard.users", "add, list, change the role of, or remove accounts"),
     "check": ("dashboard.auth", "exit 2 with the reasons when the app would refuse to start, else 0"),
+    "audit": ("dashboard.audit", "verify: check the audit log's hash chain and report the first broken link"),
+    "sdc-key": ("dashboard.keys", "status, or record-change --reason: the SDC key's recorded fingerprint"),
+    "serve": ("dashboard.serve", "start the production stack: nginx (TLS) in front of N Streamlit replicas"),
     "board-pack": (
         "dashboard.board_pack",
         "write the board pack PDF for a period (suppression always applied)",

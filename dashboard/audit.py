@@ -8,11 +8,12 @@ The log records who did what and when — never figures or anything about a chil
 from __future__ import annotations
 
 import json
+import sys
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any, Final
 
-from data_access.audit_log import append_event, log_path
+from data_access.audit_log import ChainReport, append_event, log_path, verify_chain
 
 # A username as typed at a failed sign-in is kept only this long.
 TYPED_USERNAME_LIMIT: Final = 64
@@ -25,6 +26,8 @@ COOKIE_REFUSED: Final = "cookie_refused"
 USER_ADDED: Final = "user_added"
 ROLE_CHANGED: Final = "role_changed"
 USER_REMOVED: Final = "user_removed"
+UNLOCKED: Final = "unlocked"
+SDC_KEY_CHANGED: Final = "sdc_key_changed"
 
 
 def truncate_typed(value: str | None, limit: int = TYPED_USERNAME_LIMIT) -> str | None:
@@ -88,3 +91,25 @@ def event_types() -> list[str]:
             if isinstance(entry, dict) and isinstance(entry.get("event"), str):
                 found.add(entry["event"])
     return sorted(found)
+
+
+def chain_report() -> ChainReport:
+    """The hash chain of the log in force checked end to end (see ``data_access.audit_log``)."""
+    return verify_chain(log_path())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``python -m dashboard audit verify``: exit 0 when the chain holds, 1 with the first broken link."""
+    if list(argv or []) != ["verify"]:
+        print("usage: python -m dashboard audit verify", file=sys.stderr)
+        return 2
+    report = chain_report()
+    path = log_path()
+    if report.intact:
+        note = (
+            f" ({report.unchained} lines from before the chain are not covered)" if report.unchained else ""
+        )
+        print(f"OK: {path}: {report.lines} lines, the hash chain holds{note}. Head: {report.head}")
+        return 0
+    print(f"BROKEN: {path}: line {report.broken_at} of {report.lines}: {report.reason}.", file=sys.stderr)
+    return 1

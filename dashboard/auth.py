@@ -18,8 +18,10 @@ with, and a PyJWT HS256 token like its ``CookieModel``) — and do the checks ou
 * a password is verified with ``bcrypt.checkpw`` only when it is at most 72 bytes, inside ``try``; an unknown
   user is checked against a dummy hash so that timing does not reveal who exists; every failure says the
   same "Wrong username or password.";
-* failures are counted per typed username in SQLite (``dashboard.state``): five within 15 minutes lock the
-  name for 15 minutes, whether or not it exists, across sessions, processes and restarts;
+* failures are throttled in SQLite (``dashboard.state``) per typed username *and* client address: past a
+  scope's allowance it is blocked for 30 s, doubling to at most 15 minutes — whether or not the name exists,
+  across sessions, processes and restarts — so a stranger slows down their own address, not the account;
+  ``python -m dashboard users unlock NAME`` and the Users page lift a throttle;
 * a sign-in issues a server-side session; the cookie carries its random id; a cookie is honoured only while
   that session is known, unexpired and not revoked, and logout revokes it (so does removing the user);
 * the viewer's role is re-read from the credentials file on every run, so a role change or removal takes
@@ -47,7 +49,7 @@ import streamlit as st
 
 from dashboard import audit
 from dashboard.registry import PAGES_BY_KEY
-from dashboard.state import LOCKOUT_SECONDS, StateStore, username_key
+from dashboard.state import StateStore, username_key
 from dashboard.users import (
     DEMO_PREFIX,
     MAX_PASSWORD_BYTES,
@@ -58,24 +60,27 @@ from dashboard.users import (
     read_users_cached,
 )
 from data_access.contract import MANIFEST_NAME, ROLES
-from data_access.settings import COOKIE_EXPIRY_DAYS, COOKIE_KEY, ENVIRONMENT, SNAPSHOT_ROOT, STATE_DIR
+from data_access.settings import (
+    COOKIE_EXPIRY_DAYS,
+    COOKIE_KEY,
+    DEMO,
+    ENVIRONMENT,
+    PRODUCTION,
+    SNAPSHOT_ROOT,
+    STATE_DIR,
+    SecretRefused,
+    SettingError,
+    environment,
+    sdc_key,
+    secret_problem,
+)
 
 COOKIE_NAME: Final = "wigan_impact_session"
-MIN_COOKIE_KEY_LENGTH: Final = 32
-# Keys that are published (the example file, common placeholders): never acceptable outside demo mode.
-KNOWN_DEFAULT_KEYS: Final = frozenset(
-    {
-        "",
-        "replace-with-a-long-random-secret",
-        "some_key",
-        "some_signature_key",
-        "change-me",
-        "changeme",
-        "secret",
-    }
-)
 WRONG_CREDENTIALS: Final = "Wrong username or password."
-LOCKED_OUT: Final = "Too many failed sign-in attempts. Sign-in for this username is paused for 15 minutes."
+LOCKED_OUT: Final = (
+    "Too many failed sign-in attempts. Wait a few minutes before trying again, or ask an administrator to "
+    "unlock your username."
+)
 NOT_FOR_ROLE: Final = "This page is not available for your role ({role})."
 
 DEMO_PASSWORD: Final = "demo-password"
@@ -133,8 +138,12 @@ def read_cookie_key() -> str:
     return str(value).strip() if value else ""
 
 
-def _is_demo_snapshot(folder: Path) -> bool:
-    """True when ``folder`` holds the synthetic demo snapshot (a ``"demo": true`` manifest, or its schools)."""
+def _is_demo_snapshot(folder: Any) -> bool:
+    """True when a *valid* snapshot folder holds synthetic demo data.
+
+    That is a ``"demo": true`` manifest, or only the generator's fictional schools. Only ever asked about
+    folders that passed validation: a refused folder's manifest is never read for this.
+    """
     try:
         manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -151,33 +160,39 @@ def _is_demo_snapshot(folder: Path) -> bool:
     return bool(names) and names <= {school[1] for school in DEMO_SCHOOLS}
 
 
-_DEMO_CACHE: dict[tuple[str, int], bool] = {}
+_DEMO_CACHE: dict[tuple[str, str], bool] = {}
+
+
+def non_demo_snapshots(root: str | None = None) -> list[str]:
+    """The served (valid) snapshots under the root that are not demo data; refused folders are ignored.
+
+    Args:
+        root: The snapshot root (default: the ``IMPACT_SNAPSHOT_ROOT`` setting).
+
+    Returns:
+        Folder names, newest first; empty when every served snapshot is a demo one (or none is served).
+    """
+    from dashboard.data import current_state
+    from data_access.snapshots import as_folder, manifest_digest
+
+    state = current_state(as_folder(root if root is not None else SNAPSHOT_ROOT.get()))
+    found: list[str] = []
+    for folder in state.valid_folders:
+        try:
+            key = (str(folder), manifest_digest(folder))
+        except OSError:
+            found.append(folder.name)
+            continue
+        if key not in _DEMO_CACHE:
+            _DEMO_CACHE[key] = _is_demo_snapshot(folder)
+        if not _DEMO_CACHE[key]:
+            found.append(folder.name)
+    return found
 
 
 def snapshot_root_is_demo(root: str | None = None) -> bool:
-    """True when the snapshot root in use serves demo data.
-
-    That is: its newest snapshot is the demo snapshot, or it is the default root and holds no snapshot yet
-    (nothing real to protect). Remote roots (``s3://``, ``az://``) never count as demo.
-    """
-    from data_access.snapshots import snapshot_folders
-
-    root = root if root is not None else SNAPSHOT_ROOT.get()
-    if "://" in root:
-        return False
-    path = Path(root)
-    folders = snapshot_folders(path)
-    if not folders:
-        return path.resolve() == Path(SNAPSHOT_ROOT.default).resolve()
-    newest = folders[0]
-    try:
-        stamp = (newest / MANIFEST_NAME).stat().st_mtime_ns
-    except OSError:
-        return False
-    key = (str(newest.resolve()), stamp)
-    if key not in _DEMO_CACHE:
-        _DEMO_CACHE[key] = _is_demo_snapshot(newest)
-    return _DEMO_CACHE[key]
+    """True when every snapshot the root serves is a demo one (refused folders are never read)."""
+    return not non_demo_snapshots(root)
 
 
 @cache
@@ -187,10 +202,18 @@ def _process_demo_key() -> str:
 
 
 def load_config() -> AuthConfig:
-    """Work out the mode (demo or real) and every reason the app must refuse to start."""
-    production = ENVIRONMENT.get().strip().lower() == "production"
+    """Work out the mode (demo or production) and every reason the app must refuse to start.
+
+    Demo mode needs ``IMPACT_ENV=demo`` *and* every served snapshot to be a demo one; anything else is
+    production, which needs a credentials file, a strong cookie key and a strong SDC key whose fingerprint
+    matches the one recorded at first start.
+    """
     path = credentials_path()
     problems: list[str] = []
+    try:
+        mode = environment()
+    except SettingError as error:
+        return AuthConfig(False, True, path, "", 1.0, (str(error),))
     try:
         expiry_days = float(COOKIE_EXPIRY_DAYS.get())
         if not 0 < expiry_days <= 366:
@@ -198,21 +221,30 @@ def load_config() -> AuthConfig:
     except ValueError:
         problems.append(f"{COOKIE_EXPIRY_DAYS.name} must be a number of days above 0 and at most 366.")
         expiry_days = 1.0
-    demo = not production and not path.exists() and snapshot_root_is_demo()
     key = read_cookie_key()
-    if demo:
-        return AuthConfig(True, False, path, key or _process_demo_key(), expiry_days, tuple(problems))
-    if not key:
-        problems.append(
-            f"No cookie key: set {COOKIE_KEY.name} or `cookie_key` in .streamlit/secrets.toml to a long random "
-            'secret, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))".'
-        )
-    elif key in KNOWN_DEFAULT_KEYS:
-        problems.append("The cookie key is the published example; set a long random secret of your own.")
-    elif len(key) < MIN_COOKIE_KEY_LENGTH:
-        problems.append(
-            f"The cookie key is too short; use at least {MIN_COOKIE_KEY_LENGTH} random characters."
-        )
+    if mode == DEMO:
+        try:
+            real = non_demo_snapshots()
+        except Exception as error:  # the root cannot be read: nothing shows it is demo data
+            real = [f"(the snapshot root cannot be read: {error})"]
+        if real:
+            problems.append(
+                f"{ENVIRONMENT.name}=demo, but the snapshot root serves snapshots that are not demo data "
+                f"({', '.join(real)}). Demo accounts are only for the synthetic demo snapshot: set "
+                f"{ENVIRONMENT.name}={PRODUCTION} with real credentials and keys."
+            )
+        if key:
+            problem = secret_problem(key, f"cookie key ({COOKIE_KEY.name})")
+            if problem:
+                problems.append(problem)
+        return AuthConfig(not problems, False, path, key or _process_demo_key(), expiry_days, tuple(problems))
+    problem = secret_problem(key, f"cookie key ({COOKIE_KEY.name})")
+    if problem:
+        problems.append(problem + " It may also be `cookie_key` in .streamlit/secrets.toml.")
+    try:
+        sdc_key()
+    except SecretRefused as error:
+        problems.append(str(error))
     if not path.exists():
         problems.append(
             f"No credentials file at {path} (outside demo mode one is required): create it with "
@@ -236,7 +268,7 @@ def load_config() -> AuthConfig:
                 "`python -m dashboard users add NAME --role admin`."
             )
         problems.extend(configuration_problems(users))
-    return AuthConfig(False, production, path, key, expiry_days, tuple(problems))
+    return AuthConfig(False, True, path, key, expiry_days, tuple(problems))
 
 
 @st.cache_resource(show_spinner=False)
@@ -285,39 +317,74 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+def logged_username(typed_username: str, users: dict[str, UserRecord]) -> str | None:
+    """What the audit log may keep of a typed username: the account's name when it exists, else nothing.
+
+    People type passwords into the Username box; an unknown name is therefore never written down (the event
+    says the name was unknown and how long it was).
+    """
+    key = username_key(typed_username)
+    return key if key in users else None
+
+
+def client_address() -> str | None:
+    """The browser's address as Streamlit sees it (``None`` on loopback or in tests).
+
+    Behind the proxy of ``make serve`` this is the real client: the proxy overwrites ``X-Forwarded-For``
+    with the address it was connected from, and Streamlit's server (uvicorn) trusts that header only from
+    ``FORWARDED_ALLOW_IPS`` (default 127.0.0.1), i.e. from the proxy on loopback.
+    """
+    try:
+        address = st.context.ip_address
+    except Exception:  # no browser session (a script or a test harness without one)
+        return None
+    return address if isinstance(address, str) and address else None
+
+
 def attempt_sign_in(
-    typed_username: str, password: str, users: dict[str, UserRecord], store: StateStore
+    typed_username: str,
+    password: str,
+    users: dict[str, UserRecord],
+    store: StateStore,
+    address: str | None = None,
 ) -> Viewer | str:
-    """Check a sign-in attempt against the lockout and the accounts.
+    """Check a sign-in attempt against the throttles and the accounts.
 
     Args:
         typed_username: The username as typed.
         password: The password as typed.
         users: The accounts that may sign in.
-        store: The server-side state (lockouts).
+        store: The server-side state (throttles).
+        address: The client's address (``None``: local or unknown).
 
     Returns:
         The viewer on success, else the message to show (the same for an unknown user, a wrong password
-        and an over-long password).
+        and an over-long password; the same throttle message whether or not the name exists).
     """
     key = username_key(typed_username)
-    logged_name = audit.truncate_typed(typed_username.strip())
     if not key or not password:
         return "Enter your username and password."
     moment = now()
-    if store.locked_until(key, moment) is not None:
-        audit.record(audit.SIGN_IN_FAILED, logged_name, reason="locked")
+    if store.blocked_for(key, address, moment) > 0:
+        # Refused without checking the password and without a log line: a stranger hammering a blocked
+        # name cannot grow the log or the state.
         return LOCKED_OUT
     user = users.get(key)
     matched = verify_password(password, user.password_hash if user else None)
     if matched and user is not None and user.role in ROLES:
-        store.clear_failures(key)
+        store.clear_failures(key, address)
         return Viewer(user.username, user.name, user.role)
-    outcome = store.record_failure(key, moment)
-    audit.record(audit.SIGN_IN_FAILED, logged_name, reason="wrong_credentials", failures=outcome.failures)
-    if outcome.locked_now:
-        audit.record(audit.LOCKOUT, logged_name, minutes=LOCKOUT_SECONDS // 60)
-    if outcome.locked:
+    outcome = store.record_failure(key, address, moment)
+    logged = logged_username(typed_username, users)
+    details: dict[str, Any] = {"reason": "wrong_credentials", "failures": outcome.failures}
+    if logged is None:
+        details["unknown_username_length"] = len(typed_username.strip())
+    audit.record(audit.SIGN_IN_FAILED, logged, address=address, **details)
+    if outcome.blocked_scopes:
+        audit.record(
+            audit.LOCKOUT, logged, address=address, scopes=list(outcome.blocked_scopes),
+            seconds=int(outcome.blocked_seconds),
+        )  # fmt: skip
         return LOCKED_OUT
     return WRONG_CREDENTIALS
 
@@ -468,7 +535,7 @@ def _signed_in_viewer(config: AuthConfig, users: dict[str, UserRecord], store: S
         return Viewer(user.username, user.name, user.role)
     # Forged, expired, revoked, unknown, or its user is gone: refuse it once and delete it.
     st.session_state[_REFUSED_COOKIE_KEY] = token
-    audit.record(audit.COOKIE_REFUSED, audit.truncate_typed(claims["sub"]) if claims else None)
+    audit.record(audit.COOKIE_REFUSED, logged_username(claims["sub"], users) if claims else None)
     _schedule_cookie_delete()
     return None
 
@@ -502,7 +569,7 @@ def _render_login(config: AuthConfig, users: dict[str, UserRecord], store: State
         )
         submitted = st.form_submit_button("Sign in", key="login_submit", type="primary")
     if submitted:
-        result = attempt_sign_in(typed_username or "", password or "", users, store)
+        result = attempt_sign_in(typed_username or "", password or "", users, store, client_address())
         if isinstance(result, Viewer):
             lifetime = config.cookie_expiry_days * 86400
             moment = now()
@@ -512,7 +579,9 @@ def _render_login(config: AuthConfig, users: dict[str, UserRecord], store: State
             _schedule_cookie_set(
                 issue_token(result.username, session_id, moment + lifetime, config.cookie_key), lifetime
             )
-            audit.record(audit.SIGN_IN, result.username, method="password", role=result.role)
+            audit.record(
+                audit.SIGN_IN, result.username, method="password", role=result.role, address=client_address()
+            )
             st.rerun()
         st.error(result, icon=":material/error:")
     st.caption("Access is for the Wigan partnership's people only. Ask an administrator for an account.")

@@ -23,8 +23,13 @@ def slug(text: str) -> str:
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
-    """CSV of exactly what a table shows, ``c`` included (UTF-8 with BOM so spreadsheets read it right)."""
-    return ("\ufeff" + frame.write_csv()).encode("utf-8")
+    """CSV of exactly what a table shows, ``c`` included (UTF-8 with BOM so spreadsheets read it right).
+
+    Text cells that a spreadsheet would run as a formula are neutralised (``dashboard.text.csv_safe``).
+    """
+    from dashboard.text import csv_safe
+
+    return ("\ufeff" + csv_safe(frame).write_csv()).encode("utf-8")
 
 
 def _size(n_bytes: int) -> str:

@@ -19,6 +19,7 @@ from dashboard.auth import Viewer, require_viewer
 from dashboard.data import cached, current_state, refresh_state
 from dashboard.filters_ui import dismiss_notices, filter_sidebar
 from dashboard.registry import PAGES_BY_KEY, PageSpec
+from dashboard.text import plain
 from data_access import enrolment
 from data_access.contract import SUPPRESSION_FOOTNOTE
 from data_access.filters import Filters, default_period_for
@@ -103,7 +104,9 @@ def _chosen_snapshot(state: SnapshotState, policy: Policy) -> Snapshot:
     for folder in state.valid_folders:
         if folder.name == wanted:
             return open_snapshot(folder, validate=False)
-    st.warning(f"The snapshot '{wanted[:20]}' in the link is not available; showing the current snapshot.")
+    st.warning(
+        f"The snapshot '{plain(wanted[:20])}' in the link is not available; showing the current snapshot."
+    )
     del st.query_params["snapshot"]
     return state.current
 
@@ -171,12 +174,12 @@ def _header(ctx: PageContext, notices: list[str], *, with_filters: bool = True) 
     snapshot_note = "" if is_current else " — **an earlier snapshot**, not the current one"
     in_force = ""
     if with_filters:  # a page without filters must not name a period or schools it does not use
-        in_force = f" · {ctx.filters.period.describe()} · " + " · ".join(
-            ctx.filters.describe(ctx.school_names)[1:]
+        in_force = f" · {plain(ctx.filters.period.describe())} · " + " · ".join(
+            plain(line) for line in ctx.filters.describe(ctx.school_names)[1:]
         )
     st.caption(f"Data as of **{ctx.as_of_text}**{snapshot_note}{in_force}")
     for notice in notices:
-        st.warning(notice, icon=":material/link_off:")
+        st.warning(plain(notice), icon=":material/link_off:")
     if notices:
         dismiss_notices()
 

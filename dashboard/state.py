@@ -1,4 +1,4 @@
-"""Server-side sign-in state: issued sessions (so a logout revokes a cookie) and failed-attempt lockouts.
+"""Server-side sign-in state: issued sessions (so a logout revokes a cookie) and failed-sign-in throttles.
 
 Both live in one SQLite file under ``IMPACT_STATE_DIR``, so they survive a restart and are shared by every
 browser session and every server process. SQLite's own locking makes each read-modify-write atomic
@@ -11,6 +11,7 @@ only ever sent to the browser inside the signed cookie.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -22,11 +23,23 @@ from typing import Final
 from data_access.settings import STATE_DIR
 
 DB_NAME: Final = "auth.sqlite3"
-MAX_FAILED_ATTEMPTS: Final = 5
-LOCKOUT_SECONDS: Final = 15 * 60
+# Failed sign-ins are throttled per scope, each with its own allowance of free failures within the window:
+# a typed username from one client address (a person mistyping), one client address whatever the name (a
+# meeting room of 25 people each mistyping twice stays well under 50), and one username from 20 different
+# addresses (a guess spread over many addresses). Past its allowance a scope is blocked for 30 s, doubling
+# with each further failure up to 15 minutes. A stranger can therefore slow down only their own address,
+# never shut an account out for everybody, unless they fail at it from 20 addresses within the window.
+WINDOW_SECONDS: Final = 15 * 60
+FREE_FAILURES: Final = {"name_address": 5, "address": 50, "name": 20}
+FIRST_DELAY_SECONDS: Final = 30.0
+MAX_DELAY_SECONDS: Final = 15 * 60.0
+# However many strangers fail, the table never holds more rows than this (oldest forgotten first).
+MAX_THROTTLE_ROWS: Final = 20_000
 # A typed username is stored only this long: enough for any real name, and a bound on what a stranger can
 # make the server keep.
 USERNAME_KEY_LENGTH: Final = 128
+ADDRESS_KEY_LENGTH: Final = 64
+LOCAL_ADDRESS: Final = "local"
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -37,12 +50,18 @@ CREATE TABLE IF NOT EXISTS sessions (
     revoked_at REAL
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (username);
-CREATE TABLE IF NOT EXISTS failed_logins (
-    username_key TEXT PRIMARY KEY,
-    failures     INTEGER NOT NULL,
-    last_failure REAL NOT NULL,
-    locked_until REAL
+DROP TABLE IF EXISTS failed_logins;
+CREATE TABLE IF NOT EXISTS throttle (
+    scope         TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    username      TEXT,
+    address       TEXT,
+    failures      INTEGER NOT NULL,
+    last_failure  REAL NOT NULL,
+    blocked_until REAL,
+    PRIMARY KEY (scope, key)
 );
+CREATE INDEX IF NOT EXISTS throttle_by_last_failure ON throttle (last_failure);
 """
 
 
@@ -52,17 +71,55 @@ def hash_session_id(session_id: str) -> str:
 
 
 def username_key(typed: str) -> str:
-    """The lockout key of a username as typed: trimmed, lower-cased (as sign-in compares it) and bounded."""
+    """The throttle key of a username as typed: trimmed, lower-cased (as sign-in compares it) and bounded."""
     return typed.strip().lower()[:USERNAME_KEY_LENGTH]
+
+
+def address_key(address: str | None) -> str:
+    """The throttle key of a client address (``local`` when Streamlit gives none: loopback or a test)."""
+    return (address or LOCAL_ADDRESS).strip()[:ADDRESS_KEY_LENGTH] or LOCAL_ADDRESS
+
+
+def delay_after(failures: int, free: int) -> float:
+    """Seconds a scope is blocked after its ``failures``-th failure, given its allowance of ``free`` ones."""
+    if failures < free:
+        return 0.0
+    return float(min(FIRST_DELAY_SECONDS * 2 ** min(failures - free, 20), MAX_DELAY_SECONDS))
+
+
+def _scope_keys(name: str, address: str) -> dict[str, tuple[str, str | None, str | None]]:
+    return {
+        "name_address": (f"{name}\n{address}", name, address),
+        "address": (address, None, address),
+        "name": (name, name, None),
+    }
 
 
 @dataclass(frozen=True)
 class FailureOutcome:
-    """What one failed attempt did: failures now counted, whether it locked the name, whether it is locked."""
+    """What one failed attempt did: failures of this name from this address, and any block it started."""
 
     failures: int
-    locked_now: bool
-    locked: bool
+    blocked_scopes: tuple[str, ...]
+    blocked_seconds: float
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """One throttle row in force, for the admin page: who or where, failures, and until when it is blocked."""
+
+    scope: str
+    username: str | None
+    address: str | None
+    failures: int
+    blocked_until: float | None
+
+
+def _make_private(path: Path) -> None:
+    """Create ``path`` (if missing) with mode 0600 and make sure an existing file has it too."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
 
 
 class StateStore:
@@ -77,6 +134,7 @@ class StateStore:
         self.folder = Path(folder if folder is not None else STATE_DIR.get())
         self.path = self.folder / DB_NAME
         self.folder.mkdir(parents=True, exist_ok=True)
+        _make_private(self.path)
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
@@ -157,46 +215,104 @@ class StateStore:
             )
             return cursor.rowcount
 
-    # Lockouts ---------------------------------------------------------------------------------------------
+    # Throttling failed sign-ins -------------------------------------------------------------------------
 
-    def locked_until(self, typed_username: str, now: float) -> float | None:
-        """When the lock on this username ends, or ``None`` when it is not locked."""
+    def blocked_for(self, typed_username: str, address: str | None, now: float) -> float:
+        """Seconds until this name may be tried again from this address (0 when it may be tried now)."""
+        keys = _scope_keys(username_key(typed_username), address_key(address))
         with self._connect() as db:
-            row = db.execute(
-                "SELECT locked_until FROM failed_logins WHERE username_key = ?",
-                (username_key(typed_username),),
-            ).fetchone()
-        if row is None or row[0] is None or row[0] <= now:
-            return None
-        return float(row[0])
+            rows = db.execute(
+                "SELECT blocked_until FROM throttle WHERE blocked_until > ? AND ("
+                + " OR ".join("(scope = ? AND key = ?)" for _ in keys)
+                + ")",
+                (now, *[value for scope, (key, _, _) in keys.items() for value in (scope, key)]),
+            ).fetchall()
+        return max((float(row[0]) - now for row in rows), default=0.0)
 
-    def record_failure(self, typed_username: str, now: float) -> FailureOutcome:
-        """Count one failed attempt; the fifth within the window locks the name for 15 minutes.
+    def record_failure(self, typed_username: str, address: str | None, now: float) -> FailureOutcome:
+        """Count one failed attempt in every scope; a scope past its allowance is blocked (see the module).
 
-        Failures older than the lockout window are forgotten, so an occasional typo never adds up to a lock.
-        Attempts made while locked are refused before they get here, so they never extend the lock.
+        Failures older than the window are forgotten, so an occasional typo never adds up to a block, and
+        rows that are neither recent nor blocked are deleted (the table stays bounded). Attempts made while
+        blocked are refused before they get here, so they never extend a block.
         """
-        key = username_key(typed_username)
+        keys = _scope_keys(username_key(typed_username), address_key(address))
+        blocked: list[str] = []
+        longest = 0.0
+        pair_failures = 0
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT failures, last_failure, locked_until FROM failed_logins WHERE username_key = ?",
-                (key,),
-            ).fetchone()
-            if row is not None and row[2] is not None and row[2] > now:
-                # Already locked (another session got there first): the lock stands, unextended.
-                return FailureOutcome(failures=MAX_FAILED_ATTEMPTS, locked_now=False, locked=True)
-            failures = 1 if row is None or now - row[1] > LOCKOUT_SECONDS else int(row[0]) + 1
-            locked_now = failures >= MAX_FAILED_ATTEMPTS
             db.execute(
-                "INSERT INTO failed_logins (username_key, failures, last_failure, locked_until) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (username_key) DO UPDATE SET "
-                "failures = excluded.failures, last_failure = excluded.last_failure, "
-                "locked_until = excluded.locked_until",
-                (key, 0 if locked_now else failures, now, now + LOCKOUT_SECONDS if locked_now else None),
+                "DELETE FROM throttle WHERE last_failure < ? AND (blocked_until IS NULL OR blocked_until <= ?)",
+                (now - WINDOW_SECONDS, now),
             )
-        return FailureOutcome(failures=failures, locked_now=locked_now, locked=locked_now)
+            for scope, (key, username, where) in keys.items():
+                row = db.execute(
+                    "SELECT failures, last_failure FROM throttle WHERE scope = ? AND key = ?", (scope, key)
+                ).fetchone()
+                fresh = row is None or now - row[1] > WINDOW_SECONDS
+                if scope == "name" and pair_failures > 1 and not fresh:
+                    # The name-wide scope counts failing *addresses*: one stranger's repeated failures
+                    # never add up to a block of the account for everybody.
+                    db.execute(
+                        "UPDATE throttle SET last_failure = ? WHERE scope = ? AND key = ?", (now, scope, key)
+                    )
+                    continue
+                failures = 1 if fresh or row is None else int(row[0]) + 1
+                delay = delay_after(failures, FREE_FAILURES[scope])
+                if delay:
+                    blocked.append(scope)
+                    longest = max(longest, delay)
+                if scope == "name_address":
+                    pair_failures = failures
+                db.execute(
+                    "INSERT INTO throttle (scope, key, username, address, failures, last_failure, blocked_until) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET "
+                    "failures = excluded.failures, last_failure = excluded.last_failure, "
+                    "blocked_until = excluded.blocked_until",
+                    (scope, key, username, where, failures, now, now + delay if delay else None),
+                )
+            (count,) = db.execute("SELECT count(*) FROM throttle").fetchone()
+            if count > MAX_THROTTLE_ROWS:
+                db.execute(
+                    "DELETE FROM throttle WHERE rowid IN (SELECT rowid FROM throttle ORDER BY last_failure "
+                    "LIMIT ?)",
+                    (count - MAX_THROTTLE_ROWS,),
+                )
+        return FailureOutcome(pair_failures, tuple(blocked), longest)
 
-    def clear_failures(self, typed_username: str) -> None:
-        """Forget the failures of a name after a successful sign-in."""
+    def clear_failures(self, typed_username: str, address: str | None) -> None:
+        """Forget this name's failures from this address after a successful sign-in."""
+        key = _scope_keys(username_key(typed_username), address_key(address))["name_address"][0]
         with self._transaction() as db:
-            db.execute("DELETE FROM failed_logins WHERE username_key = ?", (username_key(typed_username),))
+            db.execute("DELETE FROM throttle WHERE scope = 'name_address' AND key = ?", (key,))
+
+    def unlock(self, typed_username: str) -> int:
+        """Lift every throttle on a username (from every address); returns how many rows were removed."""
+        name = username_key(typed_username)
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM throttle WHERE scope IN ('name', 'name_address') AND username = ?", (name,)
+            )
+            return cursor.rowcount
+
+    def unlock_address(self, address: str) -> int:
+        """Lift the throttle on a client address (and on every name from it); returns rows removed."""
+        where = address_key(address)
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM throttle WHERE scope IN ('address', 'name_address') AND address = ?", (where,)
+            )
+            return cursor.rowcount
+
+    def throttled(self, now: float) -> list[Throttled]:
+        """Every row with a recent failure or a block in force, most recent first (for the admin page)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT scope, username, address, failures, blocked_until FROM throttle "
+                "WHERE last_failure >= ? OR blocked_until > ? ORDER BY last_failure DESC LIMIT 500",
+                (now - WINDOW_SECONDS, now),
+            ).fetchall()
+        return [
+            Throttled(scope, username, address, int(failures), until if until and until > now else None)
+            for scope, username, address, failures, until in rows
+        ]

@@ -324,6 +324,26 @@ def remove_user(username: str, *, actor: str | None = None, path: Path | None = 
     audit.record(audit.USER_REMOVED, actor, target=username)
 
 
+def unlock(username: str | None = None, *, address: str | None = None, actor: str | None = None) -> int:
+    """Lift the sign-in throttle on a username (from every address) and/or on a client address.
+
+    Returns:
+        How many throttle rows were removed (0 when nothing was throttled).
+    """
+    from dashboard.state import StateStore, username_key
+
+    store = StateStore()
+    removed = 0
+    if username:
+        removed += store.unlock(username)
+        audit.record(audit.UNLOCKED, actor, target=username_key(username), rows=removed)
+    if address:
+        count = store.unlock_address(address)
+        removed += count
+        audit.record(audit.UNLOCKED, actor, address=address.strip(), rows=count)
+    return removed
+
+
 def list_users(path: Path | None = None) -> list[UserRecord]:
     """Every account, by username."""
     return sorted(read_users(path).values(), key=lambda user: user.username)
@@ -360,6 +380,11 @@ def _build_parser() -> argparse.ArgumentParser:
     set_role_parser.add_argument("role", metavar="ROLE", choices=ROLES)
     remove = commands.add_parser("remove", help="remove an account and revoke its sessions")
     remove.add_argument("username", metavar="NAME")
+    unlock_parser = commands.add_parser(
+        "unlock", help="lift the failed-sign-in throttle on a username (every address), or on --address"
+    )
+    unlock_parser.add_argument("username", metavar="NAME", nargs="?")
+    unlock_parser.add_argument("--address", help="also (or only) lift the throttle on this client address")
     return parser  # fmt: skip
 
 
@@ -405,6 +430,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.action == "remove":
             remove_user(args.username, actor=actor)
             print(f"Removed {args.username.strip().lower()} and revoked its sessions.")
+        elif args.action == "unlock":
+            if not args.username and not args.address:
+                raise CredentialsError("Name a username, or give --address, to unlock.")
+            removed = unlock(args.username, address=args.address, actor=actor)
+            what = " and ".join(filter(None, [args.username, args.address and f"address {args.address}"]))
+            print(f"Unlocked {what} ({removed} throttle rows removed).")
     except CredentialsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

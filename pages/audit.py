@@ -15,6 +15,17 @@ require_viewer("audit")
 st.title("Audit log", anchor=False)
 st.caption("Newest first. Kept as JSON lines in the state folder (IMPACT_STATE_DIR/audit.jsonl).")
 
+chain = audit.chain_report()
+if not chain.intact:
+    st.error(
+        f"**The audit log has been tampered with or damaged.** Its hash chain breaks at line {chain.broken_at} "
+        f"of {chain.lines}: {chain.reason}. Lines at and after it cannot be trusted. Run "
+        "`python -m dashboard audit verify` and compare the file with its backup.",
+        icon=":material/gpp_bad:",
+    )
+else:
+    st.caption(f"Hash chain intact over {chain.lines} lines (head {chain.head[:16]}…).")
+
 types = audit.event_types()
 left, right = st.columns([3, 1])
 chosen = left.multiselect("Event types", types, key="audit_event_types", placeholder="All event types")

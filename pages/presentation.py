@@ -14,6 +14,7 @@ from dashboard import audit
 from dashboard.board_pack import board_pack_bytes, pack_file_name
 from dashboard.page import empty_selection, page_footer, page_setup
 from dashboard.story import Story, StoryChart, build_story
+from dashboard.text import plain_table
 from data_access.contract import SUPPRESSION_FOOTNOTE
 
 CHART_SCALE = 1.35
@@ -120,14 +121,14 @@ def _chart_screen(chart: StoryChart) -> None:
     if chart.has_suppressed_values:
         st.caption(SUPPRESSION_FOOTNOTE)
     with st.expander("The numbers behind this chart"):
-        st.table(chart.shown(), hide_index=True)
+        st.table(plain_table(chart.shown()), hide_index=True)
 
 
 def _schools_screen(chart: StoryChart) -> None:
     st.header(chart.title, anchor=False)
     st.markdown(chart.description)
     shown = chart.shown().drop("ID")
-    st.table(shown, hide_index=True)
+    st.table(plain_table(shown), hide_index=True)
     if chart.has_suppressed_values:
         st.caption(SUPPRESSION_FOOTNOTE)
 

@@ -1,12 +1,16 @@
-"""Users (admin only): who may sign in and with which role; add, change role, remove.
+"""Users (admin only): who may sign in and with which role; add, change role, remove; lift sign-in throttles.
 
 The same functions as ``python -m dashboard users``: the credentials file is written atomically under a lock,
 passwords are held to the same rules, and removing a user revokes their sessions at once.
 """
 
+import time
+from datetime import UTC, datetime
+
 import streamlit as st
 
-from dashboard.auth import DEMO_ACCOUNTS, load_config, require_viewer
+from dashboard.auth import DEMO_ACCOUNTS, current_users, load_config, require_viewer
+from dashboard.state import StateStore
 from dashboard.users import (
     MAX_PASSWORD_BYTES,
     MIN_PASSWORD_CHARACTERS,
@@ -15,6 +19,7 @@ from dashboard.users import (
     list_users,
     remove_user,
     set_role,
+    unlock,
 )
 from data_access.contract import ROLES
 
@@ -34,6 +39,46 @@ def _done(message: str) -> None:
     st.session_state["users_flash"] = message
     st.rerun()
 
+
+def _throttles() -> None:
+    """Failed sign-ins being throttled now, and a button to lift the throttle on a username or address."""
+    st.subheader("Sign-in throttles", anchor=False)
+    rows = StateStore().throttled(time.time())
+    known = set(current_users(config))
+    blocked = [row for row in rows if row.blocked_until is not None]
+    if not blocked:
+        st.caption("No username or address is being slowed down after failed sign-ins.")
+        return
+    # Names typed at the sign-in form that are no account are never shown: people type passwords there.
+    st.dataframe(
+        [
+            {
+                "username": (row.username if row.username in known else "(not an account)")
+                if row.username is not None else "(any)",
+                "address": row.address or "(any)",
+                "failures": row.failures,
+                "blocked until (UTC)": datetime.fromtimestamp(row.blocked_until or 0, UTC).strftime("%H:%M:%S"),
+            }
+            for row in blocked
+        ],
+        hide_index=True,
+        width="stretch",
+        key="users_throttles",
+    )  # fmt: skip
+    names = sorted({row.username for row in blocked if row.username in known})
+    addresses = sorted({row.address for row in blocked if row.address})
+    with st.form("users_unlock_form"):
+        name = st.selectbox("Username", ["", *names], key="users_unlock_username")
+        address = st.selectbox("Client address", ["", *addresses], key="users_unlock_address")
+        if st.form_submit_button("Unlock", key="users_unlock_submit"):
+            if not name and not address:
+                st.error("Choose a username or an address to unlock.")
+            else:
+                removed = unlock(name or None, address=address or None, actor=viewer.username)
+                _done(f"Unlocked {' and '.join(filter(None, [name, address]))} ({removed} throttles lifted).")
+
+
+_throttles()
 
 if config.demo:
     st.info(

@@ -86,14 +86,14 @@ def figure_keys(at: AppTest) -> list[str]:
 
 
 def point_app_at(root: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serve ``root`` in demo mode (no credentials file, not production) with its own state, caches cleared."""
+    """Serve ``root`` in demo mode (``IMPACT_ENV=demo``, no credentials file) with its own state, caches cleared."""
     from dashboard.data import clear_figures, refresh_state
     from data_access.snapshots import forget_cached
 
     monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(root))
     monkeypatch.setenv("IMPACT_STATE_DIR", str(state_dir))
     monkeypatch.setenv("IMPACT_CREDENTIALS_FILE", str(state_dir / "no-credentials.yaml"))
-    monkeypatch.delenv("IMPACT_ENV", raising=False)
+    monkeypatch.setenv("IMPACT_ENV", "demo")
     refresh_state()
     clear_figures()
     forget_cached()

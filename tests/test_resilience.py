@@ -15,6 +15,7 @@ import bcrypt
 import pytest
 import yaml
 from apptest_support import page_path, sign_in
+from keys_support import STRONG_COOKIE_KEY, STRONG_SDC_KEY
 from streamlit.testing.v1 import AppTest
 from test_publish import BROKEN, NEW_DATE, OLD_DATE, broken_snapshot, good_snapshot, names_the_problem
 
@@ -49,8 +50,9 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("IMPACT_SNAPSHOT_ROOT", str(root))
     monkeypatch.setenv("IMPACT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("IMPACT_CREDENTIALS_FILE", str(credentials))
-    monkeypatch.setenv("IMPACT_COOKIE_KEY", "k" * 48)
-    monkeypatch.delenv("IMPACT_ENV", raising=False)
+    monkeypatch.setenv("IMPACT_COOKIE_KEY", STRONG_COOKIE_KEY)
+    monkeypatch.setenv("IMPACT_SDC_KEY", STRONG_SDC_KEY)
+    monkeypatch.setenv("IMPACT_ENV", "production")
     _forget()
     yield root
     _forget()

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from keys_support import STRONG_COOKIE_KEY, STRONG_SDC_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD_KEY = "a-long-random-test-key-" + "x" * 24
+GOOD_KEY = STRONG_COOKIE_KEY
 PASSWORD = "a perfectly good password"
 
 
@@ -29,8 +30,9 @@ class Site:
             "IMPACT_STATE_DIR": str(folder / "state"),
             "IMPACT_SNAPSHOT_ROOT": str(folder / "snapshots"),
             "IMPACT_COOKIE_KEY": GOOD_KEY,
+            "IMPACT_SDC_KEY": STRONG_SDC_KEY,
         }
-        self.env.pop("IMPACT_ENV", None)
+        self.env.pop("IMPACT_ENV", None)  # unset: production
 
     def run(
         self, *args: str, stdin: str | None = None, cwd: Path | None = None
@@ -224,6 +226,7 @@ def test_check_refuses_a_real_snapshot_root_without_credentials(site: Site) -> N
 def test_check_accepts_demo_mode_without_key_or_credentials(site: Site) -> None:
     for name in ("IMPACT_COOKIE_KEY", "IMPACT_SNAPSHOT_ROOT", "IMPACT_CREDENTIALS_FILE"):
         site.env.pop(name)
+    site.env["IMPACT_ENV"] = "demo"
     result = site.run("check", cwd=site.folder)  # the default root, data/snapshots, empty
     assert result.returncode == 0, result.stderr
     assert "demo mode" in result.stdout

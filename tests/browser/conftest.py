@@ -8,7 +8,7 @@ Fixtures:
   freshly started server" (Streamlit then runs a deep-linked page file directly, skipping ``app.py``).
 * ``browser`` (session) and ``context`` (per test): Chromium through Playwright's sync API.
 
-Every server runs in demo mode (no credentials file, not production) with its own state folder. Browser tests
+Every server runs in demo mode (``IMPACT_ENV=demo``, no credentials file) with its own state folder. Browser tests
 are skipped, with the reason, when ``/usr/bin/chromium`` or Playwright is missing, or when a page file that
 ``app.py`` navigates to does not exist yet.
 """
@@ -73,14 +73,14 @@ def start_server(snapshot_root: Path, work: Path, extra_env: dict[str, str] | No
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "IMPACT_ENV"},
         "IMPACT_SNAPSHOT_ROOT": str(snapshot_root),
         "IMPACT_STATE_DIR": str(work / "state"),
         "IMPACT_CREDENTIALS_FILE": str(work / "no-credentials.yaml"),
         "PYTHONPATH": str(ROOT),
         **(extra_env or {}),
     }
-    env.pop("IMPACT_ENV", None)
+    env.setdefault("IMPACT_ENV", "demo")  # demo accounts need it explicitly (and demo snapshots only)
     log_path = work / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
