@@ -9,6 +9,7 @@ built once, on first use.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -19,13 +20,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from data_access.contract import (
     AUTHORISED_CODES,
@@ -37,6 +34,11 @@ from data_access.contract import (
 )
 from data_access.manifest import read_manifest, sha256_of
 from data_access.settings import SNAPSHOT_ROOT, STATE_DIR
+
+if TYPE_CHECKING:  # numpy and pyarrow are imported where the aggregate is built, not by `report` (issue 14)
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CACHE_SIZE: Final = 4
@@ -289,6 +291,14 @@ class Snapshot:
         if cached is not None:
             return cached
         path = self.path_of("attendance")
+        if not isinstance(path, ObjectPath) and (
+            pl.scan_parquet(path).select(pl.len()).collect().item() < _SMALL_ATTENDANCE_ROWS
+        ):  # the row count from the file's metadata, without importing pyarrow (issue 14)
+            built = self._build_attendance_polars()
+            write_cached(folder, *built)  # a later process (e.g. `report`) reads it instead of rebuilding
+            return built
+        import pyarrow.parquet as pq
+
         source = path.open() if isinstance(path, ObjectPath) else path
         parquet = pq.ParquetFile(source, read_dictionary=["child_id", "code"])
         if parquet.metadata.num_rows < _SMALL_ATTENDANCE_ROWS:
@@ -428,6 +438,9 @@ def build_buckets(parquet: pq.ParquetFile, child_ids: pl.Series) -> tuple[pl.Dat
     Returns:
         The bucket frame (``BUCKET_SCHEMA``, sorted by child_idx then bucket_start) and the school days.
     """
+    import numpy as np
+    import pyarrow.compute as pc
+
     names = parquet.schema_arrow.names
     date_column = names.index("date")
     span = _date_range(parquet, date_column)
@@ -487,6 +500,8 @@ def build_buckets(parquet: pq.ParquetFile, child_ids: pl.Series) -> tuple[pl.Dat
 
 def _indices(array: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any] | None]:
     """Dictionary indices of ``array`` as int64 (nulls as 0) and a mask of valid rows (None when no nulls)."""
+    import numpy as np
+
     if array.null_count:
         valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         return np.asarray(array.indices.fill_null(0).to_numpy(), dtype=np.int64), valid
@@ -505,6 +520,9 @@ def _count_chunk(
     seen_day: np.ndarray[Any, Any],
 ) -> None:
     """Add one chunk's sessions to ``counts`` (child × bucket × category) and mark its days in ``seen_day``."""
+    import numpy as np
+    import pyarrow as pa
+
     if not pa.types.is_dictionary(child_chunk.type):
         child_chunk = child_chunk.dictionary_encode()
     if not pa.types.is_dictionary(code_chunk.type):
@@ -618,10 +636,10 @@ _registry_lock = threading.Lock()
 
 def _validator_digest() -> str:
     """A digest of the validator's and the contract's source: a marker from another validator is not trusted."""
-    import data_access.validate as validator
-
+    spec = importlib.util.find_spec("data_access.validate")  # its file, without importing it (and pyarrow)
+    validator_file = spec.origin if spec is not None and spec.origin else "data_access/validate.py"
     digest = hashlib.sha256()
-    for module in (validator.__file__, __file__.replace("snapshots.py", "contract.py")):
+    for module in (validator_file, __file__.replace("snapshots.py", "contract.py")):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -699,8 +717,6 @@ def _validate_object_folder(folder: ObjectPath) -> tuple[bool, str, tuple[dict[s
 
 def _validation(folder: Folder) -> Refusal | None:
     """Validate ``folder`` once per manifest version; None when valid."""
-    from data_access.validate import validate_snapshot
-
     try:
         key = (str(folder.resolve()), manifest_digest(folder))
     except OSError:
@@ -713,6 +729,8 @@ def _validation(folder: Folder) -> Refusal | None:
         if isinstance(folder, ObjectPath):
             ok, summary, problems = _validate_object_folder(folder)
         else:
+            from data_access.validate import validate_snapshot  # only when it must run (it imports pyarrow)
+
             result = validate_snapshot(folder)
             ok, summary = result.ok, result.format()
             problems = tuple(problem.to_dict() for problem in result.problems)
