@@ -1,9 +1,12 @@
 """Load test: many people opening the dashboard at once before a board meeting (not a pytest test).
 
 Starts ``streamlit run app.py`` on a free loopback port against a demo snapshot (made once and cached under
-``benchmarks/.cache``), then runs concurrent sessions. Each session signs in as a demo account (the four
-roles in turn), then, until the time or action budget runs out, opens every page its role may see and
-changes a filter (free school meals) on each page that has filters.
+``benchmarks/.cache``), or targets a server that is already running (``--url``, http or https with a
+self-signed certificate, loopback only), then runs concurrent sessions. Each session signs in as a demo
+account (the four roles in turn), then, until the time or action budget runs out, opens every page its role
+may see and changes a filter (free school meals) on each page that has filters. With ``--think SECONDS``
+each person reads for a while after each action (uniform between 0.5x and 1.5x the mean), as at a board
+meeting; without it every session acts back to back (a stress test).
 
 Two clients, both real Streamlit clients:
   * ``--client ws`` (default): Streamlit's own websocket protocol, with its own protobuf messages: the
@@ -19,33 +22,49 @@ It reports:
   * errors (must be 0): an exception box on a page (``[data-testid="stException"]``, or an exception
     element in the protocol), a page that did not show its title, or a sign-in, navigation or filter
     change that did not finish within the timeout;
-  * page times, p50 and p95 (request → the page's script run finished), filter-change times, sign-in times;
-  * the server's peak resident memory (``VmHWM`` from ``/proc/<pid>/status``), its CPU seconds, and how
-    busy the whole machine was (other work on the machine shows up there).
+  * page times, p50 and p95 (request -> the page's script run finished), overall and per page, filter-change
+    times overall and per page, sign-in times;
+  * the server's CPU seconds per action (user + system CPU of the server processes / actions: robust to other
+    work on the machine, unlike the times), its peak resident memory, the machine's load average.
 
-Traffic goes to 127.0.0.1 only; the run is bounded in sessions (at most 50), actions and seconds (at most
-600), and stops by itself.
+``--suite`` (what ``make load-test`` runs) does in one go: single process (1 session; 25 sessions stress;
+25 sessions with 5 s think time), the same through a replicated setup when one is given (``--url`` with
+``--pids``, or ``--replicas N``: N local processes behind a measurement-only balancer), then a soak
+(``--soak`` seconds, default 600) recording the server's memory curve. ``--profile`` samples the server with
+py-spy during a single run and prints where its CPU goes.
 
-    .venv/bin/python benchmarks/load_test.py --children 250 --sessions 25 --duration 90
+Traffic goes to 127.0.0.1 only; every run is bounded in sessions (at most 50), actions (at most 20,000) and
+seconds (at most 600 a scenario, 3,600 for the soak), and stops by itself.
+
+    .venv/bin/python benchmarks/load_test.py --children 250 --sessions 25 --duration 90 [--think 5]
+    .venv/bin/python benchmarks/load_test.py --suite [--quick] [--replicas 2] [--url https://127.0.0.1:8443 --pids 1,2]
 
 Exit code 0 when there were no errors, 1 otherwise. A JSON copy of the report goes to
-``benchmarks/results/load_test-<children>.json`` (git-ignored).
+``benchmarks/results/`` (git-ignored).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ipaddress
 import json
 import os
+import random
+import re
+import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +83,11 @@ ROLES = ("councillor", "commissioner", "allchild", "admin")
 PASSWORD = "demo-password"
 EXCEPTION = '[data-testid="stException"]'
 RUNNING = '[data-testid="stStatusWidget"]'
+MAX_SESSIONS = 50
+MAX_SECONDS = 600.0
+MAX_SOAK_SECONDS = 3600.0
+MAX_ACTIONS = 20_000
+RESULTS = REPO / "benchmarks" / "results"
 
 
 @dataclass
@@ -73,10 +97,25 @@ class Results:
     page_times: list[float] = field(default_factory=list)
     by_page: dict[str, list[float]] = field(default_factory=dict)
     filter_times: list[float] = field(default_factory=list)
+    filter_by_page: dict[str, list[float]] = field(default_factory=dict)
     sign_in_times: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     actions: int = 0
     pages_by_role: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Think:
+    """Reading time after each action: uniform between 0.5x and 1.5x ``mean`` seconds (0: no pause)."""
+
+    def __init__(self, mean: float, seed: int) -> None:
+        self.mean = max(0.0, mean)
+        self.random = random.Random(seed)
+
+    async def pause(self, deadline: float) -> None:
+        if self.mean <= 0:
+            return
+        wait = self.random.uniform(0.5 * self.mean, 1.5 * self.mean)
+        await asyncio.sleep(max(0.0, min(wait, deadline - time.monotonic())))
 
 
 def free_port() -> int:
@@ -126,13 +165,39 @@ def machine_busy_seconds() -> tuple[float, float]:
     return (sum(values) - idle) / tick, sum(values) / tick
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+def loopback_url(url: str) -> str:
+    """``url`` without a trailing slash, refused unless it is http(s) on a loopback address."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https"):
+        raise SystemExit(f"--url must be http:// or https://, not {url!r}")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SystemExit(f"--url must point at this machine's loopback (127.0.0.1, ::1, localhost): {url!r}")
+    return url.rstrip("/")
+
+
+def tls_context(url: str) -> ssl.SSLContext | None:
+    """For https on loopback: a context that accepts the stack's self-signed certificate."""
+    if not url.startswith("https://"):
+        return None
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
+    context = tls_context(url)
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise RuntimeError(f"the server exited with code {process.returncode} before it was ready")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=context) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -141,8 +206,12 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 90
     raise RuntimeError(f"the server was not healthy within {timeout} s")
 
 
-def start_server(app_dir: Path, root: Path, port: int, state: Path) -> subprocess.Popen[bytes]:
-    """``streamlit run app.py`` in demo mode (demo snapshot, no credentials file), loopback only."""
+def start_server(app_dir: Path, root: Path, port: int, state: Path, name: str = "server",
+                 post_script_gc: bool | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
+    """``streamlit run app.py`` in demo mode (demo snapshot, no credentials file), loopback only.
+
+    ``post_script_gc`` overrides ``runner.postScriptGC`` of ``.streamlit/config.toml`` (to measure "before").
+    """
     env = {
         **os.environ,
         "IMPACT_SNAPSHOT_ROOT": str(root),
@@ -150,12 +219,14 @@ def start_server(app_dir: Path, root: Path, port: int, state: Path) -> subproces
         "IMPACT_CREDENTIALS_FILE": str(state / "no-credentials.yaml"),
     }
     env["IMPACT_ENV"] = "demo"  # the demo accounts exist only when asked for
+    if post_script_gc is not None:
+        env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true" if post_script_gc else "false"
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    log = (state / "server.log").open("wb")
+    log = (state / f"{name}.log").open("wb")
     return subprocess.Popen(command, cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -221,11 +292,13 @@ async def change_filter(page: Any, turn: int, timeout_ms: float) -> bool:
 
 
 async def session(
-    index: int, browser: Any, url: str, deadline: float, max_actions: int, timeout_ms: float, results: Results
-) -> None:
+    index: int, browser: Any, url: str, deadline: float, max_actions: int, timeout_ms: float, results: Results,
+    think: float = 0.0,
+) -> None:  # fmt: skip
     role = ROLES[index % len(ROLES)]
     specs = pages_for(role)
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    reader = Think(think, seed=index)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, ignore_https_errors=True)
     page = await context.new_page()
     actions = 0
     try:
@@ -260,6 +333,7 @@ async def session(
                 actions += 1
                 if not await check_page(page, what, results):
                     return
+                await reader.pause(deadline)
                 if time.monotonic() >= deadline or actions >= max_actions:
                     break
                 started = time.monotonic()
@@ -273,16 +347,18 @@ async def session(
                 if changed:
                     turn += 1
                     results.filter_times.append(time.monotonic() - started)
+                    results.filter_by_page.setdefault(spec.key, []).append(results.filter_times[-1])
                     actions += 1
                     if not await check_page(page, f"{what} after a filter change", results):
                         return
+                    await reader.pause(deadline)
     finally:
         results.actions += actions
         await context.close()
 
 
 async def run_clients(url: str, sessions: int, browsers: int, duration: float, max_actions: int,
-                      timeout_ms: float, results: Results) -> None:  # fmt: skip
+                      timeout_ms: float, results: Results, think: float = 0.0) -> None:  # fmt: skip
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -296,7 +372,7 @@ async def run_clients(url: str, sessions: int, browsers: int, duration: float, m
             tasks = []
             for index in range(sessions):
                 tasks.append(session(index, launched[index % len(launched)], url, deadline, per_session,
-                                     timeout_ms, results))  # fmt: skip
+                                     timeout_ms, results, think))  # fmt: skip
                 await asyncio.sleep(0.2)  # people arrive over a few seconds, not in the same millisecond
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 4 * timeout_ms / 1000 + 60)
         finally:
@@ -328,9 +404,10 @@ class StreamlitSession:
     async def __aenter__(self) -> StreamlitSession:
         from websockets.asyncio.client import connect
 
-        stream = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        stream = re.sub("^http", "ws", self.url) + "/_stcore/stream"
         self.ws = await connect(stream, subprotocols=["streamlit"], origin=self.url, max_size=None,
-                                open_timeout=self.timeout)  # fmt: skip
+                                open_timeout=self.timeout, ssl=tls_context(self.url),
+                                ping_interval=None)  # a browser sends no websocket pings  # fmt: skip
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -403,10 +480,11 @@ class StreamlitSession:
 
 
 async def ws_session(index: int, url: str, deadline: float, max_actions: int, timeout_ms: float,
-                     results: Results) -> None:  # fmt: skip
+                     results: Results, think: float = 0.0) -> None:  # fmt: skip
     """One person over the websocket protocol: sign in, then every page in turn with a filter change on each."""
     role = ROLES[index % len(ROLES)]
     specs = pages_for(role)
+    reader = Think(think, seed=index)
     actions = 0
     what = f"session {index} ({role})"
     try:
@@ -428,6 +506,7 @@ async def ws_session(index: int, url: str, deadline: float, max_actions: int, ti
             if tab.exceptions:
                 results.errors.append(f"{what} first page: exception shown: {tab.exceptions[0]}")
                 return
+            await reader.pause(deadline)
             turn = 0
             while time.monotonic() < deadline and actions < max_actions:
                 for spec in specs:
@@ -449,6 +528,7 @@ async def ws_session(index: int, url: str, deadline: float, max_actions: int, ti
                     if tab.exceptions:
                         results.errors.append(f"{what} {spec.key}: exception shown: {tab.exceptions[0]}")
                         return
+                    await reader.pause(deadline)
                     if (
                         "f_fsm" not in tab.widget_ids
                         or time.monotonic() >= deadline
@@ -466,12 +546,14 @@ async def ws_session(index: int, url: str, deadline: float, max_actions: int, ti
                         )
                         return
                     results.filter_times.append(time.monotonic() - started)
+                    results.filter_by_page.setdefault(spec.key, []).append(results.filter_times[-1])
                     actions += 1
                     if tab.exceptions:
                         results.errors.append(
                             f"{what} {spec.key} after a filter change: exception shown: {tab.exceptions[0]}"
                         )
                         return
+                    await reader.pause(deadline)
     except Exception as error:
         results.errors.append(f"{what}: connection failed: {type(error).__name__}: {error}"[:300])
     finally:
@@ -479,147 +561,524 @@ async def ws_session(index: int, url: str, deadline: float, max_actions: int, ti
 
 
 async def run_ws_clients(url: str, sessions: int, duration: float, max_actions: int, timeout_ms: float,
-                         results: Results) -> None:  # fmt: skip
+                         results: Results, think: float = 0.0) -> None:  # fmt: skip
     deadline = time.monotonic() + duration
     per_session = max(1, max_actions // sessions)
     tasks = []
     for index in range(sessions):
-        tasks.append(asyncio.create_task(ws_session(index, url, deadline, per_session, timeout_ms, results)))
+        tasks.append(asyncio.create_task(
+            ws_session(index, url, deadline, per_session, timeout_ms, results, think)
+        ))  # fmt: skip
         await asyncio.sleep(0.2)
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 4 * timeout_ms / 1000 + 60)
+
+
+# --- where the load goes: a local single process, local replicas (measurement only), or a running URL ----
+
+
+@dataclass
+class Target:
+    """A base URL and the server processes behind it (for CPU and memory; may be empty for a --url)."""
+
+    label: str
+    url: str
+    pids: list[int]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
+
+    def alive(self) -> bool:
+        return all(process.poll() is None for process in self.processes)
+
+    def log_tail(self) -> str:
+        return "\n".join(f"--- {log.name}\n" + log.read_text(errors="replace")[-2000:] for log in self.logs
+                         if log.exists())  # fmt: skip
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def local_target(app_dir: Path, root: Path, replicas: int = 1, post_script_gc: bool | None = None
+                 ) -> Iterator[Target]:  # fmt: skip
+    """One ``streamlit run`` (replicas=1), or N behind ``benchmarks/balancer.py`` (MEASUREMENT ONLY)."""
+    with tempfile.TemporaryDirectory(prefix="impact-load-") as scratch:
+        state = Path(scratch)
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            ports = [free_port() for _ in range(replicas)]
+            servers = [
+                start_server(app_dir, root, port, state, name=f"server-{i}", post_script_gc=post_script_gc)
+                for i, port in enumerate(ports)
+            ]
+            processes.extend(servers)
+            for port, server in zip(ports, servers, strict=True):
+                wait_healthy(f"http://127.0.0.1:{port}", server)
+            logs = [state / f"server-{i}.log" for i in range(replicas)]
+            if replicas == 1:
+                url, label = f"http://127.0.0.1:{ports[0]}", "single process"
+            else:
+                port = free_port()
+                balancer = subprocess.Popen(
+                    [sys.executable, str(REPO / "benchmarks" / "balancer.py"), "--port", str(port),
+                     *[arg for p in ports for arg in ("--backend", f"127.0.0.1:{p}")]],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                processes.append(balancer)
+                url = f"http://127.0.0.1:{port}"
+                wait_healthy(url, balancer)
+                label = f"{replicas} replicas behind benchmarks/balancer.py (measurement only)"
+            yield Target(label, url, [p.pid for p in servers], processes, logs)
+        finally:
+            _stop(processes)
+
+
+# --- measuring one scenario ---------------------------------------------------------------------------------
+
+
+def rss_mib(pids: list[int]) -> float:
+    return sum(memory_kib(pid).get("VmRSS", 0) for pid in pids) / 1024
 
 
 def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
     if len(values) == 1:
-        return round(values[0], 2)
-    return round(statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1], 2)
+        return round(values[0], 3)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1], 3)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--client",
-        choices=("ws", "browser"),
-        default="ws",
-        help="ws: Streamlit's websocket protocol (default); browser: headless Chromium",
-    )
-    parser.add_argument(
-        "--children", type=int, default=250, help="children in the demo snapshot (default 250)"
-    )
-    parser.add_argument(
-        "--sessions", type=int, default=25, help="concurrent sessions (default 25, at most 50)"
-    )
-    parser.add_argument(
-        "--browsers", type=int, default=3, help="Chromium processes to spread them over (default 3)"
-    )
-    parser.add_argument(
-        "--duration", type=float, default=90, help="seconds of load (default 90, at most 600)"
-    )
-    parser.add_argument(
-        "--max-actions",
-        type=int,
-        default=1000,
-        help="page opens and filter changes in all, at most (default 1000)",
-    )
-    parser.add_argument("--timeout", type=float, default=60, help="seconds one action may take (default 60)")
-    parser.add_argument(
-        "--app-dir", type=Path, default=REPO, help="the project folder to serve (default: this one)"
-    )
-    args = parser.parse_args(argv)
-    sessions = max(1, min(args.sessions, 50))
-    duration = max(5.0, min(args.duration, 600.0))
+def p50_p95(values: list[float]) -> dict[str, Any]:
+    return {"n": len(values), "p50": percentile(values, 0.5), "p95": percentile(values, 0.95)}
 
-    root = demo_root(args.children)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+
+def load_average() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def run_scenario(target: Target, *, sessions: int, duration: float, think: float = 0.0, max_actions: int = 5000,
+                 timeout: float = 60, client: str = "ws", browsers: int = 3, sample_every: float = 1.0,
+                 name: str = "") -> dict[str, Any]:  # fmt: skip
+    """Run ``sessions`` sessions against ``target`` for ``duration`` seconds; the report as a dict."""
+    sessions = max(1, min(sessions, MAX_SESSIONS))
+    max_actions = max(1, min(max_actions, MAX_ACTIONS))
     results = Results()
-    with tempfile.TemporaryDirectory(prefix="impact-load-") as scratch:
-        state = Path(scratch)
-        server = start_server(args.app_dir.resolve(), root.resolve(), port, state)
-        peak_rss: list[int] = []
+    samples: list[tuple[float, float]] = []  # (seconds since start, RSS MiB of the server processes)
+    stop = False
+    started = time.monotonic()
+
+    async def watch_memory() -> None:
+        while not stop:
+            if target.pids:
+                samples.append((round(time.monotonic() - started, 1), round(rss_mib(target.pids), 1)))
+            await asyncio.sleep(sample_every)
+
+    async def load() -> None:
+        nonlocal stop
+        watcher = asyncio.create_task(watch_memory())
         try:
-            wait_healthy(url, server)
-            idle = memory_kib(server.pid)
-            stop = False
-
-            async def watch_memory() -> None:
-                while not stop:
-                    peak_rss.append(memory_kib(server.pid).get("VmRSS", 0))
-                    await asyncio.sleep(0.5)
-
-            async def load() -> None:
-                nonlocal stop
-                watcher = asyncio.create_task(watch_memory())
-                try:
-                    if args.client == "browser":
-                        await run_clients(url, sessions, args.browsers, duration, args.max_actions,
-                                          args.timeout * 1000, results)  # fmt: skip
-                    else:
-                        await run_ws_clients(
-                            url, sessions, duration, args.max_actions, args.timeout * 1000, results
-                        )
-                finally:
-                    stop = True
-                    await watcher
-
-            started = time.monotonic()
-            server_cpu_before = cpu_seconds(server.pid)
-            busy_before, total_before = machine_busy_seconds()
-            asyncio.run(load())
-            elapsed = time.monotonic() - started
-            server_cpu = cpu_seconds(server.pid) - server_cpu_before
-            busy_after, total_after = machine_busy_seconds()
-            final = memory_kib(server.pid)
-            alive = server.poll() is None
+            if client == "browser":
+                await run_clients(target.url, sessions, browsers, duration, max_actions, timeout * 1000, results,
+                                  think)  # fmt: skip
+            else:
+                await run_ws_clients(
+                    target.url, sessions, duration, max_actions, timeout * 1000, results, think
+                )
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        if not alive:
-            results.errors.append("the server died during the run")
-        log_tail = (state / "server.log").read_text(errors="replace")[-3000:]
+            stop = True
+            await watcher
 
-    report = {
-        "command": "python benchmarks/load_test.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "children": args.children,
+    load_before = load_average()
+    cpu_before = sum(cpu_seconds(pid) for pid in target.pids)
+    busy_before, total_before = machine_busy_seconds()
+    asyncio.run(load())
+    elapsed = time.monotonic() - started
+    server_cpu = sum(cpu_seconds(pid) for pid in target.pids) - cpu_before
+    busy_after, total_after = machine_busy_seconds()
+    if not target.alive():
+        results.errors.append("a server process died during the run")
+    busy = busy_after - busy_before
+    return {
+        "scenario": name or f"{sessions} sessions" + (f", think {think:g} s" if think else ", stress"),
+        "target": target.label,
+        "url": target.url,
         "sessions": sessions,
-        "client": args.client,
-        "browser_processes": max(1, min(args.browsers, sessions)) if args.client == "browser" else 0,
+        "think_s": think,
+        "client": client,
         "duration_s": round(elapsed, 1),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
         "actions": results.actions,
         "page_opens": len(results.page_times),
         "filter_changes": len(results.filter_times),
         "errors": len(results.errors),
         "error_examples": results.errors[:10],
-        "sign_in_s": {"p50": percentile(results.sign_in_times, 0.5), "p95": percentile(results.sign_in_times, 0.95)},
-        "page_s": {"p50": percentile(results.page_times, 0.5), "p95": percentile(results.page_times, 0.95),
-                   "max": round(max(results.page_times), 2) if results.page_times else None},
-        "page_p50_s_by_page": {key: percentile(times, 0.5) for key, times in sorted(results.by_page.items())},
-        "filter_s": {"p50": percentile(results.filter_times, 0.5), "p95": percentile(results.filter_times, 0.95)},
-        "server_rss_mib": {
-            "idle": round(idle.get("VmRSS", 0) / 1024, 1),
-            "peak": round(max(final.get("VmHWM", 0), *peak_rss, 0) / 1024, 1),
-            "end": round(final.get("VmRSS", 0) / 1024, 1),
+        "sign_in_s": p50_p95(results.sign_in_times),
+        "page_s": {**p50_p95(results.page_times),
+                   "max": round(max(results.page_times), 3) if results.page_times else None},
+        "page_s_by_page": {key: p50_p95(times) for key, times in sorted(results.by_page.items())},
+        "filter_s": p50_p95(results.filter_times),
+        "filter_s_by_page": {key: p50_p95(times) for key, times in sorted(results.filter_by_page.items())},
+        "server": {
+            "processes": len(target.pids),
+            "cpu_seconds": round(server_cpu, 2) if target.pids else None,
+            "cpu_ms_per_action": round(1000 * server_cpu / results.actions, 1)
+            if target.pids and results.actions else None,
+            "cores_used": round(server_cpu / elapsed, 2) if target.pids else None,
+            "rss_mib_start": samples[0][1] if samples else None,
+            "rss_mib_peak": max((v for _, v in samples), default=None),
+            "rss_mib_end": samples[-1][1] if samples else None,
         },
-        "cpu": {
+        "machine": {
             "cores": os.cpu_count(),
-            "server_seconds": round(server_cpu, 1),
-            "machine_busy_pct": round(100 * (busy_after - busy_before) / max(total_after - total_before, 1e-9), 1),
-            "server_share_of_busy_pct": round(100 * server_cpu / max(busy_after - busy_before, 1e-9), 1),
+            "busy_pct": round(100 * busy / max(total_after - total_before, 1e-9), 1),
+            "server_share_of_busy_pct": round(100 * server_cpu / max(busy, 1e-9), 1) if target.pids else None,
         },
+        "memory_samples": samples,
     }  # fmt: skip
+
+
+def memory_curve(samples: list[tuple[float, float]], step: float = 60.0) -> dict[str, Any]:
+    """Peak RSS per ``step`` seconds, and whether the whole run's peak is within 10% of the first step's."""
+    buckets: dict[int, float] = {}
+    for at, value in samples:
+        index = int(at // step)
+        buckets[index] = max(buckets.get(index, 0.0), value)
+    curve = [buckets[i] for i in sorted(buckets)]
+    if not curve:
+        return {"per_minute_peak_mib": [], "flat": None}
+    first, peak = curve[0], max(curve)
+    return {
+        "per_minute_peak_mib": curve,
+        "first_minute_peak_mib": first,
+        "peak_mib": peak,
+        "peak_over_first_minute": round(peak / first, 3) if first else None,
+        "flat": bool(first and peak <= 1.10 * first),
+    }
+
+
+# --- profile (py-spy) ---------------------------------------------------------------------------------------
+
+# Inclusive shares of the server's sampled CPU stacks, by what the issue names. A category matches a stack
+# when any frame matches (function name, then the file it is in).
+PROFILE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Streamlit post-script gc.collect(2)": ("gc.collect",),
+    "altair to_dict (chart -> Vega-Lite spec)": ("to_dict \\(.*altair/",),
+    "  of which jsonschema validation": ("(validate|iter_errors|descend) \\(.*jsonschema/",),
+    "polars collect": ("collect \\(.*polars/",),
+    "polars DataFrame.filter": ("filter \\(.*polars/dataframe/frame.py",),
+    "frame -> pandas/Arrow (st.dataframe, chart data)": (
+        "convert_anything_to_pandas_df",
+        "convert_pandas_df_to_arrow",
+        "convert_anything_to_arrow_bytes",
+        "to_pandas \\(.*polars/",
+    ),
+    "FigureTable.display (shown strings)": ("display \\(.*data_access/suppression.py",),
+    "protobuf / websocket send": ("(SerializeToString|write_message|_send_message|enqueue) ",),
+}
+
+
+def gc_frame_pattern() -> str:
+    """py-spy shows ``gc.collect(2)`` as the line of Streamlit's script runner that calls it."""
+    import streamlit.runtime.scriptrunner.script_runner as runner
+
+    source = Path(runner.__file__).read_text().splitlines()
+    lines = [i + 1 for i, text in enumerate(source) if "gc.collect(" in text]
+    return "|".join(f"script_runner.py:{n}\\)" for n in lines) or "gc.collect"
+
+
+def profile_shares(raw: Path, top: int = 15) -> dict[str, Any]:
+    """Shares of py-spy's raw (collapsed) stacks: the categories above, and the top functions by inclusive
+    and by own time (the per-thread root frames left out)."""
+    stacks: list[tuple[list[str], int]] = []
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            stacks.append((stack.split(";"), int(count)))
+    total = sum(count for _, count in stacks) or 1
+    patterns = {name: [re.compile(p) for p in pats] for name, pats in PROFILE_CATEGORIES.items()}
+    patterns["Streamlit post-script gc.collect(2)"] = [re.compile(gc_frame_pattern())]
+    shares: dict[str, float] = {}
+    for name, compiled in patterns.items():
+        hit = sum(count for frames, count in stacks if any(p.search(f) for f in frames for p in compiled))
+        shares[name] = round(100 * hit / total, 1)
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    for frames, count in stacks:
+        for frame in set(frames[2:]):  # below the thread bootstrap frames
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    return {
+        "samples": total,
+        "shares_pct": shares,
+        "top_inclusive_pct": {f: round(100 * c / total, 1) for f, c in
+                              sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]},
+        "top_own_pct": {f: round(100 * c / total, 1) for f, c in sorted(own.items(), key=lambda kv: -kv[1])[:top]},
+    }  # fmt: skip
+
+
+def py_spy() -> str:
+    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if not found:
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy (it is in the dev extra)")
+    return found
+
+
+def profile_command(pid: int, seconds: float, out: Path) -> list[str]:
+    """The exact py-spy command the load test runs (also in benchmarks/README.md)."""
+    return [py_spy(), "record", "--pid", str(pid), "--rate", "100", "--duration", str(int(seconds)),
+            "--format", "raw", "--output", str(out)]  # fmt: skip
+
+
+# --- printing -----------------------------------------------------------------------------------------------
+
+
+def _s(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def summary_table(reports: list[dict[str, Any]]) -> str:
+    lines = [
+        "| target | scenario | load avg (before → after) | actions | errors | page p50 / p95 s | "
+        "filter p50 / p95 s | CPU ms / action | cores used | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in reports:
+        server = r["server"]
+        lines.append(
+            f"| {r['target']} | {r['scenario']} | {r['load_average_before'][0]} → {r['load_average_after'][0]} | "
+            f"{r['actions']} | {r['errors']} | {_s(r['page_s']['p50'])} / {_s(r['page_s']['p95'])} | "
+            f"{_s(r['filter_s']['p50'])} / {_s(r['filter_s']['p95'])} | {server['cpu_ms_per_action'] or '–'} | "
+            f"{server['cores_used'] if server['cores_used'] is not None else '–'} | "
+            f"{server['rss_mib_peak'] or '–'} |"
+        )
+    return "\n".join(lines)
+
+
+def per_page_table(report: dict[str, Any]) -> str:
+    lines = [f"{report['target']}, {report['scenario']}:",
+             "| page | page p50 / p95 s (n) | filter change p50 / p95 s (n) |", "|---|---|---|"]  # fmt: skip
+    for key in sorted(set(report["page_s_by_page"]) | set(report["filter_s_by_page"])):
+        page = report["page_s_by_page"].get(key, p50_p95([]))
+        change = report["filter_s_by_page"].get(key, p50_p95([]))
+        lines.append(f"| {key} | {_s(page['p50'])} / {_s(page['p95'])} ({page['n']}) | "
+                     f"{_s(change['p50'])} / {_s(change['p95'])} ({change['n']}) |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def write_json(name: str, payload: Any) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+# --- command line -------------------------------------------------------------------------------------------
+
+
+def _pids(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    add = parser.add_argument
+    add(
+        "--client",
+        choices=("ws", "browser"),
+        default="ws",
+        help="ws: Streamlit's websocket protocol (default); browser: headless Chromium",
+    )
+    add("--children", type=int, default=250, help="children in the demo snapshot (default 250)")
+    add("--sessions", type=int, default=25, help=f"concurrent sessions (default 25, at most {MAX_SESSIONS})")
+    add("--browsers", type=int, default=3, help="Chromium processes to spread them over (default 3)")
+    add("--duration", type=float, default=90, help=f"seconds of load (default 90, at most {MAX_SECONDS:g})")
+    add(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds each person reads after an action, drawn uniformly from 0.5x to 1.5x (default 0)",
+    )
+    add(
+        "--max-actions",
+        type=int,
+        default=5000,
+        help=f"page opens and filter changes in all, per run (default 5000, at most {MAX_ACTIONS})",
+    )
+    add("--timeout", type=float, default=60, help="seconds one action may take (default 60)")
+    add("--app-dir", type=Path, default=REPO, help="the project folder to serve (default: this one)")
+    add("--url", help="target this already-running base URL (http or https, loopback only) instead of "
+                      "starting a server, e.g. the replicated stack of `make serve`")  # fmt: skip
+    add(
+        "--pids",
+        type=_pids,
+        default=[],
+        help="with --url: comma-separated ids of the server processes, for CPU per action and memory",
+    )
+    add("--replicas", type=int, default=0,
+        help="also start N local server processes behind benchmarks/balancer.py (measurement only; "
+             "--suite measures them as the replicated setup when no --url is given)")  # fmt: skip
+    add(
+        "--post-script-gc",
+        choices=("config", "on", "off"),
+        default="config",
+        help="runner.postScriptGC for the servers started here (default: .streamlit/config.toml)",
+    )
+    add(
+        "--profile",
+        action="store_true",
+        help="sample the (single, locally started) server with py-spy for the whole run and print the shares",
+    )
+    add(
+        "--suite",
+        action="store_true",
+        help="single process (1 session, 25 stress, 25 with --think 5), the replicated setup if any, and a soak",
+    )
+    add("--soak", type=float, default=600, help="--suite: seconds of soak (default 600, 0 to skip)")
+    add("--quick", action="store_true", help="--suite: 30 s scenarios and a 60 s soak (a smoke run)")
+    args = parser.parse_args(argv)
+    args.sessions = max(1, min(args.sessions, MAX_SESSIONS))
+    args.duration = max(5.0, min(args.duration, MAX_SECONDS))
+    args.soak = max(0.0, min(args.soak, MAX_SOAK_SECONDS))
+    args.replicas = max(0, min(args.replicas, 8))
+    if args.url:
+        args.url = loopback_url(args.url)
+    if args.profile and (args.url or args.replicas > 1):
+        parser.error("--profile samples one locally started server: leave out --url and --replicas")
+    return args
+
+
+def single_run(args: argparse.Namespace) -> int:
+    gc_setting = {"config": None, "on": True, "off": False}[args.post_script_gc]
+    kwargs = dict(sessions=args.sessions, duration=args.duration, think=args.think, max_actions=args.max_actions,
+                  timeout=args.timeout, client=args.client, browsers=args.browsers)  # fmt: skip
+    profile: dict[str, Any] | None = None
+    if args.url:
+        target = Target("given URL", args.url, args.pids)
+        wait_healthy(args.url, None)
+        report = run_scenario(target, **kwargs)  # type: ignore[arg-type]
+        log_tail = ""
+    else:
+        root = demo_root(args.children).resolve()
+        with local_target(args.app_dir.resolve(), root, max(1, args.replicas), gc_setting) as target:
+            spy = None
+            if args.profile:
+                raw = RESULTS / f"profile-{args.children}-{args.sessions}.txt"
+                RESULTS.mkdir(parents=True, exist_ok=True)
+                command = profile_command(target.pids[0], args.duration, raw)
+                print("profiling:", " ".join(command[1:]).replace(str(target.pids[0]), "<server pid>"),
+                      file=sys.stderr)  # fmt: skip
+                spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            report = run_scenario(target, **kwargs)  # type: ignore[arg-type]
+            if spy is not None:
+                try:
+                    spy.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=30)
+                profile = profile_shares(raw)
+                profile["raw"] = str(raw.relative_to(REPO))
+            log_tail = target.log_tail() if report["errors"] else ""
+    report["command"] = "python benchmarks/load_test.py " + " ".join(sys.argv[1:])
+    report["post_script_gc"] = args.post_script_gc
+    if profile is not None:
+        report["profile"] = profile
+    samples = report.pop("memory_samples")
+    report["memory_curve"] = memory_curve(samples)
     print(json.dumps(report, indent=2))
-    if results.errors:
+    print("\n" + summary_table([report]) + "\n\n" + per_page_table(report))
+    if log_tail:
         print("\nserver log (end):\n" + log_tail, file=sys.stderr)
-    out = REPO / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"load_test-{args.children}.json").write_text(json.dumps(report, indent=2) + "\n")
-    return 0 if not results.errors else 1
+    write_json(f"load_test-{args.children}.json", report)
+    return 0 if not report["errors"] else 1
+
+
+def suite(args: argparse.Namespace) -> int:
+    """Everything `make load-test` prints, in one run: 1, 2 and N sessions stress, N with 5 s think time."""
+    seconds = 30.0 if args.quick else args.duration
+    soak = min(args.soak, 60.0) if args.quick else args.soak
+    gc_setting = {"config": None, "on": True, "off": False}[args.post_script_gc]
+    common = dict(
+        max_actions=args.max_actions, timeout=args.timeout, client=args.client, browsers=args.browsers
+    )
+    scenarios = [
+        dict(name="1 session, stress", sessions=1, duration=min(seconds, 60.0), think=0.0),
+        dict(name="2 sessions, stress", sessions=2, duration=min(seconds, 60.0), think=0.0),
+        dict(name=f"{args.sessions} sessions, stress", sessions=args.sessions, duration=seconds, think=0.0),
+        dict(name=f"{args.sessions} sessions, think 5 s", sessions=args.sessions, duration=seconds, think=5.0),
+    ]  # fmt: skip
+    root = demo_root(args.children).resolve()
+    reports: list[dict[str, Any]] = []
+    soak_report: dict[str, Any] | None = None
+
+    def run_all(target: Target) -> None:
+        for scenario in scenarios:
+            print(f"[{time.strftime('%H:%M:%S')}] {target.label}: {scenario['name']} ...", file=sys.stderr,
+                  flush=True)  # fmt: skip
+            reports.append(run_scenario(target, **scenario, **common))  # type: ignore[arg-type]
+
+    def warm_up(target: Target) -> None:
+        """Every page of every role once, not counted: first imports, snapshot load, first figures."""
+        print(f"[{time.strftime('%H:%M:%S')}] {target.label}: warm-up (not counted) ...", file=sys.stderr,
+              flush=True)  # fmt: skip
+        pages = max(len(pages_for(role)) for role in ROLES)
+        run_scenario(target, name="warm-up", sessions=len(ROLES) * max(1, len(target.pids)), duration=MAX_SECONDS / 2,
+                     max_actions=len(ROLES) * max(1, len(target.pids)) * 2 * pages, timeout=args.timeout * 3)  # fmt: skip
+
+    with local_target(args.app_dir.resolve(), root, 1, gc_setting) as target:
+        warm_up(target)
+        run_all(target)
+        if soak:
+            print(f"[{time.strftime('%H:%M:%S')}] soak: {soak:g} s ...", file=sys.stderr, flush=True)
+            soak_report = run_scenario(
+                target, name=f"soak {soak:g} s, {args.sessions} sessions, think 5 s", sessions=args.sessions,
+                duration=soak, think=5.0, sample_every=5.0, **{**common, "max_actions": MAX_ACTIONS},
+            )  # type: ignore[arg-type]  # fmt: skip
+    if args.url:
+        wait_healthy(args.url, None)
+        run_all(Target(f"replicated: {args.url}", args.url, args.pids))
+    elif args.replicas > 1:
+        with local_target(args.app_dir.resolve(), root, args.replicas, gc_setting) as target:
+            warm_up(target)
+            run_all(target)
+    else:
+        print("(no replicated setup measured: give --url [--pids] of `make serve`, or --replicas N)",
+              file=sys.stderr)  # fmt: skip
+
+    all_reports = [*reports, *([soak_report] if soak_report else [])]
+    for report in all_reports:
+        report["memory_curve"] = memory_curve(report.pop("memory_samples"))
+    print("## Load test suite (" + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) +
+          f", {args.children} children, {os.cpu_count()} cores, client {args.client})\n")  # fmt: skip
+    print(summary_table(all_reports) + "\n")
+    for report in reports:
+        if report["sessions"] > 1:
+            print(per_page_table(report) + "\n")
+    if soak_report:
+        curve = soak_report["memory_curve"]
+        print(f"Soak memory (server RSS, peak per minute, MiB): {curve['per_minute_peak_mib']}")
+        print(f"peak / first minute's peak = {curve.get('peak_over_first_minute')}; flat (within 10%): "
+              f"{curve['flat']}")  # fmt: skip
+    errors = [(r["target"], r["scenario"], r["error_examples"]) for r in all_reports if r["errors"]]
+    for target_label, name, examples in errors:
+        print(f"ERRORS in {target_label}, {name}: {examples[:3]}")
+    path = write_json(f"load_suite-{args.children}.json", {"command": "python benchmarks/load_test.py " +
+                      " ".join(sys.argv[1:]), "runs": all_reports})  # fmt: skip
+    print(f"\n(full figures: {path.relative_to(REPO)})")
+    return 0 if not errors else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    return suite(args) if args.suite else single_run(args)
 
 
 if __name__ == "__main__":

@@ -76,10 +76,10 @@ def _timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
     return best, result
 
 
-def _run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+def _run_child(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, int, str]:
     """Run a subprocess; its wall time, its own peak RSS in bytes, and its stdout."""
     start = time.perf_counter()
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
     out, err = process.communicate()
     elapsed = time.perf_counter() - start
     # communicate() reaped the child, so read its peak RSS from the file it wrote (see _rss_wrapper)
@@ -333,6 +333,64 @@ def machine() -> str:
             f"Python {platform.python_version()}; load average at start {load:.1f}")  # fmt: skip
 
 
+def _cpu_of_child(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one child process run to the end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = _run_child(args, env, cwd)[0]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cli_comparison(scales: list[int], repeat: int, other: Path | None) -> int:
+    """Only ``report`` on the command line against the DuckDB process, whole process, best of ``repeat``,
+    taken in turn (ours, DuckDB[, the other checkout]) so that load from other work hits them alike.
+
+    Wall time is the target's measure; CPU time (user + system of the whole process) is printed too, as it
+    is far less disturbed by other work on a shared machine (DuckDB may use more than one core).
+    """
+    print(f"# report CLI vs DuckDB {_duckdb_version()}, whole process, best of {repeat} (load average "
+          f"{os.getloadavg()[0]:.1f} at the start)\n")  # fmt: skip
+    head = "| children | period | ours wall / CPU | DuckDB wall / CPU | ratio wall / CPU |"
+    print(head + (" other checkout wall / CPU | ratio wall / CPU |" if other else ""))
+    print("|---|---|---|---|---|" + ("---|---|" if other else ""))
+    for children in scales:
+        folder = snapshot_for(children)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "IMPACT_STATE_DIR": tempfile.mkdtemp(prefix="bench-cli-"),
+        }
+        other_env = {
+            **env,
+            "PYTHONPATH": str(other),
+            "IMPACT_STATE_DIR": tempfile.mkdtemp(prefix="bench-cli-"),
+        }
+        _run_child(_report_cli(folder, *YEAR), env)  # cold: validation marker and aggregate written
+        if other:
+            _run_child(_report_cli(folder, *YEAR), other_env, cwd=other)
+        for name, period in (("year", YEAR), ("term", TERM)):
+            inf = (float("inf"), float("inf"))
+            ours, duck, theirs = inf, inf, inf
+            for _ in range(repeat):
+                ours = tuple(map(min, ours, _cpu_of_child(_report_cli(folder, *period), env)))  # type: ignore[assignment]
+                duck = tuple(map(min, duck, _cpu_of_child(_duckdb_cli(folder, *period), env)))  # type: ignore[assignment]
+                if other:
+                    theirs = tuple(
+                        map(min, theirs, _cpu_of_child(_report_cli(folder, *period), other_env, cwd=other))
+                    )  # type: ignore[assignment]
+
+            def pair(a: tuple[float, float]) -> str:
+                return f"{_s(a[0])} / {_s(a[1])}"
+
+            def ratios(a: tuple[float, float], duck: tuple[float, float] = duck) -> str:
+                return f"{_ratio(a[0], duck[0])} / {_ratio(a[1], duck[1])}"
+
+            extra = f" {pair(theirs)} | {ratios(theirs)} |" if other else ""
+            print(f"| {children:,} | {name} | {pair(ours)} | {pair(duck)} | {ratios(ours)} |{extra}")
+    print(f"\n(load average {os.getloadavg()[0]:.1f} at the end)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns 0, or 1 when DuckDB's counts differ from ours."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
@@ -344,6 +402,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--memory-workload", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write the raw results to this JSON file")
+    parser.add_argument("--cli-only", action="store_true",
+                        help="only `report` on the command line against DuckDB (best of --repeat)")  # fmt: skip
+    parser.add_argument(
+        "--other",
+        type=Path,
+        help="with --cli-only: also time the report of another checkout (e.g. the last release)",
+    )
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker, args.repeat)))
@@ -355,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     import pyarrow.parquet as pq
 
     scales = [int(s.replace("_", "")) for s in args.scales.split(",") if s.strip()]
+    if args.cli_only:
+        return cli_comparison(scales, args.repeat, args.other.resolve() if args.other else None)
     print(f"# Benchmark: data_access vs DuckDB {_duckdb_version()}, polars {_polars_version()}\n")
     print(f"Machine: {machine()}")
     results: dict[str, Any] = {}

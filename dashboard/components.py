@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
 import polars as pl
+import pyarrow as pa
 import streamlit as st
 
 from data_access.contract import SUPPRESSION_FOOTNOTE
@@ -15,6 +20,128 @@ from data_access.disclosure import FigureTable
 from data_access.registry import FIGURES, ROUNDING, Figure
 
 DESCRIPTION_PREFIX = "What this shows: "
+ChartArg = alt.TopLevelMixin | Callable[[], alt.TopLevelMixin] | None
+_RENDER_CACHE_SIZE = 1024
+
+# What a rerun that changed nothing would otherwise redo for every figure (issue 14): the Vega-Lite spec of
+# each chart (altair's ``to_dict`` with jsonschema validation, under Streamlit's global altair lock), the
+# shown table, its Arrow conversion (polars -> pandas -> Arrow inside ``st.dataframe``) and its CSV.
+_render_lock = threading.Lock()
+_specs: OrderedDict[tuple[Hashable, ...], dict[str, Any]] = OrderedDict()
+_tables: OrderedDict[tuple[Hashable, ...], _ShownTable] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class _ShownTable:
+    """A figure's table as shown: the frame of strings, the same as an Arrow table for ``st.dataframe``, CSV."""
+
+    source: object  # the cached figure it was made from (kept so its id cannot be reused while cached)
+    frame: pl.DataFrame
+    arrow: pa.Table
+    csv: bytes
+
+
+def _remember(cache: OrderedDict[tuple[Hashable, ...], Any], key: tuple[Hashable, ...], value: Any) -> None:
+    with _render_lock:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > _RENDER_CACHE_SIZE:
+            cache.popitem(last=False)
+
+
+def _recall(cache: OrderedDict[tuple[Hashable, ...], Any], key: tuple[Hashable, ...]) -> Any:
+    with _render_lock:
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+        return value
+
+
+def clear_render_cache() -> None:
+    """Forget every cached chart spec and shown table (tests; a new snapshot changes the keys anyway)."""
+    with _render_lock:
+        _specs.clear()
+        _tables.clear()
+
+
+def arrow_table(frame: pl.DataFrame) -> pa.Table:
+    """The Arrow table ``st.dataframe`` would make from ``frame`` (polars -> pandas -> Arrow), made once.
+
+    ``st.dataframe`` serialises a ``pyarrow.Table`` as it is, so passing this gives the browser the same
+    bytes as passing the polars frame, without the conversion on every rerun.
+    """
+    from streamlit import dataframe_util
+
+    return dataframe_util.convert_pandas_df_to_arrow_table(
+        dataframe_util.convert_anything_to_pandas_df(frame, ensure_copy=False)
+    )
+
+
+def vega_lite_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The Vega-Lite spec ``st.altair_chart`` would send for ``chart``, without jsonschema validation.
+
+    The same steps as Streamlit 1.67's ``_convert_altair_to_vega_lite_spec``: altair's "none" theme, the data
+    as Arrow IPC bytes in named datasets (named by a hash of the bytes), under Streamlit's lock on altair's
+    global settings; only ``to_dict(validate=False)`` differs. Every chart's spec is validated in the tests
+    (``tests/test_chart_specs.py``), not on every rerun.
+    """
+    from streamlit.elements import vega_charts
+
+    datasets: dict[str, Any] = {}
+    alt.data_transformers.register("to_arrow_dataset", vega_charts._to_arrow_dataset)
+    with vega_charts._altair_globals_lock:
+        theme = alt.theme.enable("none") if alt.theme.active == "default" else nullcontext()
+        with theme, alt.data_transformers.enable("to_arrow_dataset", datasets=datasets):
+            spec: dict[str, Any] = chart.to_dict(validate=False)
+    existing = spec.get("datasets")
+    spec["datasets"] = {**existing, **datasets} if isinstance(existing, dict) else datasets
+    return spec
+
+
+def _built(chart: ChartArg) -> alt.TopLevelMixin | None:
+    return chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart
+
+
+def chart_spec(ctx: Any, figure: str, chart: ChartArg, *extra: Hashable) -> dict[str, Any] | None:
+    """The chart's Vega-Lite spec, built once per (snapshot, filters, role, page, ``figure``, ``extra``).
+
+    A figure's chart is a function of the cached figures, which are functions of the snapshot, the filters
+    and the role; ``extra`` is for anything else a page lets a chart depend on. ``chart`` may be a
+    zero-argument builder, then called only when the spec is not cached yet.
+    """
+    cache_key = (ctx.snapshot.id, ctx.filters, ctx.role, ctx.spec.key, figure, *extra)
+    spec = _recall(_specs, cache_key)
+    if spec is None:
+        built = _built(chart)
+        if built is None:
+            return None
+        spec = vega_lite_spec(built)
+        _remember(_specs, cache_key, spec)
+    return spec
+
+
+def render_chart(ctx: Any, figure: str, chart: ChartArg, *extra: Hashable, **kwargs: Any) -> None:
+    """``st.altair_chart(chart, **kwargs)``, with the spec from ``chart_spec`` (built once, not validated)."""
+    spec = chart_spec(ctx, figure, chart, *extra)
+    if spec is not None:
+        # A shallow copy: Streamlit moves the datasets out of the top level of the dict it is given.
+        st.vega_lite_chart(dict(spec), **kwargs)
+
+
+def shown_table(table: FigureTable | pl.DataFrame, labels: dict[str, str] | None) -> _ShownTable:
+    """The table as shown (strings, ``c`` and ``–``), its Arrow form and its CSV, made once per figure object.
+
+    Figures come from ``dashboard.data.cached``, so a rerun that changed nothing passes the same object
+    again; a new object (new filters, or a frame made on the page) is converted afresh.
+    """
+    cache_key = (id(table), tuple(sorted((labels or {}).items())))
+    found: _ShownTable | None = _recall(_tables, cache_key)
+    if found is not None and found.source is table:
+        return found
+    frame = _shown_frame(table, labels)
+    made = _ShownTable(source=table, frame=frame, arrow=arrow_table(frame), csv=csv_bytes(frame))
+    _remember(_tables, cache_key, made)
+    return made
 
 
 def slug(text: str) -> str:
@@ -59,12 +186,13 @@ def figure_block(
     key: str,
     title: str,
     description: str,
-    chart: alt.TopLevelMixin | None,
+    chart: ChartArg,
     table: FigureTable | pl.DataFrame,
     definitions: Sequence[str | Figure] = (),
     labels: dict[str, str] | None = None,
     note: str | None = None,
     suppressed: bool | None = None,
+    chart_depends_on: Hashable = (),
 ) -> None:
     """Render one figure: title, a one-sentence description, chart and table tabs, CSV download, definition.
 
@@ -73,15 +201,18 @@ def figure_block(
         key: a stable key for the widgets of this block.
         title: states the figure, e.g. "Attendance rate by week".
         description: one sentence saying what the chart shows (also the chart's accessible description).
-        chart: the altair chart, or None for a table-only figure.
+        chart: the altair chart (or a zero-argument function building it, called only when its spec is not
+            cached), or None for a table-only figure. Its spec is built once per (snapshot, filters, role,
+            page, ``key``, title, description, ``chart_depends_on``) and reused on later reruns.
         table: the shown numbers (a ``FigureTable`` is rendered with ``c`` and ``–``).
         definitions: names in ``data_access.registry.FIGURES`` (or ``Figure`` objects) to show
             under "Definition".
         labels: column name → heading.
         note: an extra caveat (e.g. about comparators).
         suppressed: whether the table holds a ``c`` (worked out from a ``FigureTable`` when not given).
+        chart_depends_on: anything besides the snapshot, filters and role that the chart depends on (hashable).
     """
-    shown = _shown_frame(table, labels)
+    shown = shown_table(table, labels)
     has_c = (
         suppressed
         if suppressed is not None
@@ -95,28 +226,30 @@ def figure_block(
         tab_chart, tab_table, tab_definition = st.tabs(["Chart", "Table", "Definition"], key=f"tabs_{key}")
         with tab_chart:
             if chart is None:
-                st.dataframe(shown, hide_index=True, key=f"chart_table_{key}")
+                st.dataframe(shown.arrow, hide_index=True, key=f"chart_table_{key}")
             else:
                 # The chart carries ``description`` itself (its aria label), so no ``alt=`` here.
-                st.altair_chart(chart, width="stretch", key=f"chart_{key}")
+                render_chart(
+                    ctx, key, chart, title, description, chart_depends_on, width="stretch", key=f"chart_{key}"
+                )
         with tab_table:
-            st.dataframe(shown, hide_index=True, key=f"table_{key}")
+            st.dataframe(shown.arrow, hide_index=True, key=f"table_{key}")
         with tab_definition:
             st.markdown(definitions_text(definitions) if definitions else ROUNDING)
         if note:
             st.caption(note)
         if has_c:
             st.caption(SUPPRESSION_FOOTNOTE)
-        download_row(ctx, key=key, title=title, frame=shown, chart=chart)
+        download_row(ctx, key=key, title=title, frame=shown.frame, chart=chart, csv=shown.csv)
 
 
 def download_row(
-    ctx: Any, *, key: str, title: str, frame: pl.DataFrame, chart: alt.TopLevelMixin | None
+    ctx: Any, *, key: str, title: str, frame: pl.DataFrame, chart: ChartArg, csv: bytes | None = None
 ) -> None:
     """CSV (and chart image) downloads of exactly what is shown, when the viewer's policy allows downloads."""
     if not ctx.policy.may_download:
         return
-    data = csv_bytes(frame)
+    data = csv if csv is not None else csv_bytes(frame)
     name = f"{slug(title)}_{ctx.filters.period.key.replace('..', '_to_')}_{ctx.snapshot.snapshot_date.isoformat()}"
     row = st.container(horizontal=True, gap="small", key=f"downloads_{key}")
     row.download_button(
@@ -127,11 +260,11 @@ def download_row(
         from dashboard.images import chart_png, chart_svg
 
         row.download_button(
-            "PNG image", lambda: chart_png(chart), file_name=f"{name}.png", mime="image/png",
+            "PNG image", lambda: chart_png(_built(chart)), file_name=f"{name}.png", mime="image/png",
             key=f"dl_png_{key}", on_click=ctx.audit_download, args=("png", title), icon=":material/image:",
         )  # fmt: skip
         row.download_button(
-            "SVG image", lambda: chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
+            "SVG image", lambda: chart_svg(_built(chart)), file_name=f"{name}.svg", mime="image/svg+xml",
             key=f"dl_svg_{key}", on_click=ctx.audit_download, args=("svg", title), icon=":material/image:",
         )  # fmt: skip
 

@@ -232,11 +232,6 @@ def build_polars(rows: pl.LazyFrame, ids: pl.LazyFrame) -> tuple[pl.DataFrame, p
 # --- on-disk cache -----------------------------------------------------------------------------------
 
 
-def cache_folder(state_dir: Path, snapshot_id: str) -> Path:
-    """Where one snapshot's derived files live: ``<state dir>/cache/<snapshot id>/``."""
-    return state_dir / "cache" / snapshot_id
-
-
 def read_cached(folder: Path) -> tuple[pl.DataFrame, pl.Series] | None:
     """The persisted aggregate and school days, or None when absent or unreadable (then it is rebuilt)."""
     buckets_file = folder / f"attendance_buckets.{CACHE_VERSION}.parquet"

@@ -7,9 +7,10 @@ Everything here mirrors ``shared/data-contract.md``; the validator, the figures,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-import pyarrow as pa
+if TYPE_CHECKING:  # pyarrow is imported only where an Arrow type is needed (not by `report`, issue 14)
+    import pyarrow as pa
 
 SCHEMA_VERSION: Final = "1"
 PROGRAMME_NAME: Final = "AllChild Impact Programmes - Wigan"
@@ -21,14 +22,23 @@ class Column:
     """One required column of a snapshot table."""
 
     name: str
-    arrow_type: pa.DataType
+    arrow_type_name: str  # a pyarrow type factory: "string", "date32", "int8", "bool_" ...
     nullable: bool = False
     allowed: tuple[str, ...] | None = None
     rule: str = ""
 
     @property
+    def arrow_type(self) -> pa.DataType:
+        """The Arrow type (``pyarrow.<arrow_type_name>()``)."""
+        import pyarrow as pa
+
+        return getattr(pa, self.arrow_type_name)()
+
+    @property
     def type_name(self) -> str:
         """The Arrow type as the contract spells it (``string``, ``date32``, ``int8`` ...)."""
+        import pyarrow as pa
+
         return "date32" if pa.types.is_date32(self.arrow_type) else str(self.arrow_type)
 
 
@@ -64,8 +74,8 @@ CODE_CATEGORIES: Final[dict[str, tuple[str, ...]]] = {
     "not a possible session": NOT_POSSIBLE_CODES,
 }
 
-S = pa.string()
-D = pa.date32()
+S = "string"
+D = "date32"
 
 TABLES: Final[dict[str, tuple[Column, ...]]] = {
     "schools": (
@@ -77,9 +87,9 @@ TABLES: Final[dict[str, tuple[Column, ...]]] = {
     "children": (
         Column("child_id", S, rule="unique, non-empty, pseudonymous"),
         Column("school_id", S, rule="must exist in schools"),
-        Column("year_group", pa.int8(), rule="0 (Reception) to 13"),
+        Column("year_group", "int8", rule="0 (Reception) to 13"),
         Column("sex", S, allowed=SEXES),
-        Column("fsm_eligible", pa.bool_()),
+        Column("fsm_eligible", "bool_"),
         Column("sen_provision", S, allowed=SEN_PROVISIONS),
         Column("identified_date", D),
         Column("enrolled_date", D, nullable=True, rule="null, or on or after identified_date"),
@@ -106,14 +116,14 @@ TABLES: Final[dict[str, tuple[Column, ...]]] = {
         Column("child_id", S, rule="must exist in children"),
         Column("start_date", D),
         Column("kind", S, allowed=SUSPENSION_KINDS),
-        Column("sessions", pa.int16(), rule="at least 1"),
+        Column("sessions", "int16", rule="at least 1"),
     ),
     "assessments": (
         Column("child_id", S, rule="must exist in children"),
         Column("assessment_date", D),
         Column("wave", S, allowed=WAVES),
         Column("measure", S, rule="a measure of the contract"),
-        Column("score", pa.float64(), rule="within the measure's range"),
+        Column("score", "float64", rule="within the measure's range"),
     ),
 }
 TABLE_FILES: Final = {name: f"{name}.parquet" for name in TABLES}
@@ -121,6 +131,8 @@ TABLE_FILES: Final = {name: f"{name}.parquet" for name in TABLES}
 
 def arrow_schema(table: str) -> pa.Schema:
     """The Arrow schema a table is written with (used by the demo generator and tests)."""
+    import pyarrow as pa
+
     return pa.schema([pa.field(c.name, c.arrow_type, nullable=c.nullable) for c in TABLES[table]])
 
 

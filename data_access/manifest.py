@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from data_access.contract import MANIFEST_NAME, PROGRAMME_NAME, SCHEMA_VERSION, TABLE_FILES
 
 
@@ -26,6 +24,8 @@ def build_manifest(folder: Path, snapshot_date: str, *, demo: bool = False) -> d
 
     ``demo`` adds ``"demo": true`` (an addition the contract allows), so the app can tell synthetic data apart.
     """
+    import pyarrow.parquet as pq  # not at module level: `report` imports this module (issue 14)
+
     files: dict[str, dict[str, Any]] = {}
     for file_name in TABLE_FILES.values():
         path = folder / file_name

@@ -33,9 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
-import pyarrow.parquet as pq
 
-from data_access.aggregate import build_buckets, build_polars, cache_folder, read_cached, write_cached
 from data_access.contract import MANIFEST_NAME, TABLE_FILES
 from data_access.manifest import read_manifest
 from data_access.settings import STATE_DIR
@@ -43,6 +41,7 @@ from data_access.storage import (
     Folder,
     ObjectPath,
     as_folder,
+    cache_folder,
     file_stamp,
     is_url,
     manifest_digest,
@@ -162,6 +161,11 @@ class Snapshot:
 
     def _build_attendance(self) -> tuple[pl.DataFrame, pl.Series]:
         """The aggregate from the on-disk cache when a process built it before, else built and persisted."""
+        # numpy and pyarrow are imported here, not at module level: `report` imports this module (issue 14).
+        import pyarrow.parquet as pq
+
+        from data_access.aggregate import build_buckets, read_cached, write_cached
+
         folder = cache_folder(Path(STATE_DIR.get()), self.id)
         cached = read_cached(folder)
         if cached is not None:
@@ -178,6 +182,8 @@ class Snapshot:
 
     def _build_attendance_polars(self) -> tuple[pl.DataFrame, pl.Series]:
         """The aggregate by its polars definition (small snapshots, and the reference in tests)."""
+        from data_access.aggregate import build_polars
+
         ids = self.children.lazy().select("child_id", "child_idx")
         return build_polars(self.scan("attendance").select("child_id", "date", "code"), ids)
 

@@ -200,3 +200,8 @@ def file_stamp(path: Folder) -> tuple[int, int]:
         return int(info.size), int(info.mtime_ns or 0)
     stat = path.stat()
     return stat.st_size, stat.st_mtime_ns
+
+
+def cache_folder(state_dir: Path, snapshot_id: str) -> Path:
+    """Where one snapshot's derived files live: ``<state dir>/cache/<snapshot id>/``."""
+    return state_dir / "cache" / snapshot_id

@@ -8,15 +8,31 @@ from typing import Any
 DEMO_PASSWORD = "demo-password"
 
 
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
 def wait_until_idle(page: Any, settle: float = 0.5, timeout_ms: int = 90_000) -> None:
-    """Wait for the app to render and its script run to finish."""
+    """Wait for the app to render and its script run to finish, and to stay finished for ``settle`` seconds.
+
+    Streamlit marks the app root with its script state (``initial``, ``running``, ``notRunning``, ...). A run
+    that a click or a reload has asked for may not have started yet, so the app must stay not running for
+    ``settle`` seconds in a row: on a slow machine this waits longer, it never gives up early. Callers still
+    wait for the element they need (``locator.wait_for``), which is the condition that matters.
+    """
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_function(
-        """() => { const s = document.querySelector('[data-testid="stStatusWidget"]');
-                   return !s || !s.textContent.includes('Running'); }""",
+        """([selector, settleMs]) => {
+             const idle = document.querySelector(selector) !== null;
+             const now = performance.now();
+             if (!idle) { window.__impactIdleSince = undefined; return false; }
+             if (window.__impactIdleSince === undefined) { window.__impactIdleSince = now; }
+             return now - window.__impactIdleSince >= settleMs;
+           }""",
+        arg=[IDLE, settle * 1000],
+        polling=100,
         timeout=timeout_ms,
     )
-    time.sleep(settle)
+    page.evaluate("() => { window.__impactIdleSince = undefined; }")
 
 
 def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:

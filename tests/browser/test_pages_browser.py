@@ -71,14 +71,17 @@ def test_filter_goes_into_the_link_survives_a_reload_and_the_csv_matches_report(
     school = query["school"][0]
 
     # Reload: the same filter is in force (the header names one school, the link keeps it).
+    # Wait for the condition (the school's label back in the filter), not for a guess at how long that takes:
+    # on a busy machine the rerun after a reload can finish well after the app first looks idle.
     page.reload()
     wait_until_idle(page, settle=1.5)
+    page.locator(".st-key-f_school").get_by_text(re.compile("fictional")).first.wait_for(timeout=90_000)
     assert parse_qs(urlparse(page.url).query).get("school") == [school]
-    assert page.locator(".st-key-f_school").get_by_text(re.compile("fictional")).count() >= 1
     shot(page, "filtered-overview-after-reload")
 
     # Download the board table's CSV: exactly report's figures for the commissioner, c included.
     board = page.locator(".st-key-fig_board")
+    board.get_by_role("button", name=re.compile("^CSV")).wait_for(timeout=90_000)
     with page.expect_download() as download_info:
         board.get_by_role("button", name=re.compile("^CSV")).click()
     text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import wait_until_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -22,14 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _wait_idle(page: object) -> None:
-    """Wait until Streamlit has finished the current run (no running indicator) and painted."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=60_000,
-    )
-    page.wait_for_timeout(800)
+    """Wait until Streamlit has finished the current run and stayed idle a moment (a condition, not a sleep)."""
+    wait_until_idle(page, settle=0.8, timeout_ms=60_000)
 
 
 def test_presentation_first_and_last_screens_at_1280x720(app_server: Any, browser: Any) -> None:
@@ -61,7 +56,7 @@ def test_presentation_first_and_last_screens_at_1280x720(app_server: Any, browse
         for screen in range(2, SCREENS + 1):
             page.keyboard.press("ArrowRight")
             page.get_by_text(f"Screen {screen} of {SCREENS}").wait_for(timeout=60_000)
-            assert f"screen={screen}" in page.url
+            page.wait_for_url(lambda url, s=screen: f"screen={s}" in url, timeout=60_000)
             if screen == 2:
                 page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
                 _wait_idle(page)
@@ -76,7 +71,7 @@ def test_presentation_first_and_last_screens_at_1280x720(app_server: Any, browse
         # A link reopens its screen and keeps the period.
         page.goto(page.url, wait_until="domcontentloaded")
         page.get_by_text(f"Screen {SCREENS} of {SCREENS}").wait_for(timeout=60_000)
-        assert "period=2025-26" in page.url
+        page.wait_for_url(lambda url: "period=2025-26" in url, timeout=60_000)
 
         with page.expect_download(timeout=120_000) as download_info:
             page.get_by_role("button", name="Board pack (PDF)").click()

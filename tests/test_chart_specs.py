@@ -1,0 +1,148 @@
+"""Chart specs are validated here, once, instead of by altair on every rerun (issue 14).
+
+``dashboard.components`` builds each chart's Vega-Lite spec with ``to_dict(validate=False)`` and reuses it
+for the same (snapshot, filters, role, page, figure); these tests check that what is sent is what
+``st.altair_chart`` would send, that every chart every page sends is valid Vega-Lite, and that a rerun
+that changed nothing neither rebuilds a spec nor re-converts a table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import altair as alt
+import polars as pl
+import pytest
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema import load_schema
+from apptest_support import open_page
+
+from dashboard import components
+from dashboard.registry import PAGES_BY_KEY
+from data_access.suppression import FigureTable
+
+VEGA_LITE = load_schema()
+# The pages whose figure blocks draw charts (the overview has tables and tiles only).
+CHART_PAGES = ("enrolment", "attendance", "referrals", "suspensions", "school_progress")
+
+
+def small_chart() -> alt.TopLevelMixin:
+    """Two series over three weeks, one value hidden (a gap), as a layered chart like the dashboard's."""
+    frame = pl.DataFrame(
+        {
+            "week_start": [date(2025, 9, 1), date(2025, 9, 8), date(2025, 9, 15)] * 2,
+            "series": ["Period"] * 3 + ["Baseline"] * 3,
+            "rate": [91.0, None, 93.5, 88.0, 87.5, 89.0],
+        }
+    )
+    base = alt.Chart(frame).encode(x=alt.X("week_start:T", title="Week"), y=alt.Y("rate:Q", title="Rate (%)"))
+    lines = base.mark_line().encode(color="series:N")
+    points = base.mark_point().encode(shape="series:N")
+    return alt.layer(lines, points).properties(title="Rate by week", description="A test chart.")
+
+
+def test_the_spec_is_the_one_st_altair_chart_would_send_only_not_validated() -> None:
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    chart = small_chart()
+    ours = components.vega_lite_spec(chart)
+    assert ours == _convert_altair_to_vega_lite_spec(chart)
+    assert ours["datasets"] and all(isinstance(v, bytes) for v in ours["datasets"].values())
+
+
+def test_the_validator_used_here_rejects_a_broken_spec() -> None:
+    """So the page test below can fail: a mark Vega-Lite does not know is refused."""
+    spec = components.vega_lite_spec(small_chart())
+    spec.pop("datasets")
+    validate_jsonschema(spec, VEGA_LITE)
+    broken = json.loads(json.dumps(spec).replace('"mark": {"type": "line"', '"mark": {"type": "squiggle"', 1))
+    assert broken != spec
+    with pytest.raises(Exception, match="squiggle"):
+        validate_jsonschema(broken, VEGA_LITE)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ["allchild", "councillor"])
+@pytest.mark.parametrize("page", CHART_PAGES)
+def test_every_chart_a_page_sends_is_valid_vega_lite(demo_env: Any, page: str, role: str) -> None:
+    assert page in PAGES_BY_KEY
+    at = open_page(page, role, query={"period": "2025-26"})
+    assert not at.exception, at.exception
+    charts = at.get("vega_lite_chart")
+    # A protected role may see a table instead of a chart where too few children are shown (contract 6).
+    assert charts or role != "allchild", f"{page} sent no chart"
+    for element in charts:
+        spec = json.loads(element.proto.spec)
+        assert element.proto.datasets, "the data travels as Arrow datasets, not inside the spec"
+        validate_jsonschema(spec, VEGA_LITE)
+
+
+@dataclass(frozen=True)
+class FakeSpec:
+    key: str = "attendance"
+
+
+@dataclass(frozen=True)
+class FakeCtx:
+    """The parts of ``dashboard.page.PageContext`` the render cache keys on."""
+
+    snapshot: Any
+    filters: Any
+    role: str
+    spec: FakeSpec = FakeSpec()
+
+
+@dataclass(frozen=True)
+class FakeSnapshot:
+    id: str
+
+
+def test_a_chart_spec_is_built_once_per_snapshot_filters_role_and_figure() -> None:
+    components.clear_render_cache()
+    built: list[str] = []
+
+    def builder() -> alt.TopLevelMixin:
+        built.append("x")
+        return small_chart()
+
+    ctx = FakeCtx(FakeSnapshot("2026-11-20-abc"), ("2025-26", ()), "councillor")
+    first = components.chart_spec(ctx, "weekly", builder, "title")
+    again = components.chart_spec(ctx, "weekly", builder, "title")
+    assert again is first and built == ["x"]
+    # Any part of the key changing builds it again: filters, role, snapshot, figure, extra.
+    for other, figure, extra in (
+        (FakeCtx(ctx.snapshot, ("2025-26", ("S01",)), "councillor"), "weekly", "title"),
+        (FakeCtx(ctx.snapshot, ctx.filters, "allchild"), "weekly", "title"),
+        (FakeCtx(FakeSnapshot("2026-11-27-def"), ctx.filters, "councillor"), "weekly", "title"),
+        (ctx, "by_term", "title"),
+        (ctx, "weekly", "another title"),
+    ):
+        components.chart_spec(other, figure, builder, extra)
+    assert len(built) == 6
+    components.clear_render_cache()
+
+
+def test_a_shown_table_is_converted_once_per_figure_object_and_matches_st_dataframe() -> None:
+    from streamlit import dataframe_util
+
+    components.clear_render_cache()
+    frame = pl.DataFrame(
+        {"school_id": ["S01", "S02"], "children": [5, None], "children__status": ["shown", "c"]}
+    )
+    table = FigureTable(frame, keys=("school_id",), figures=("children",), suppressed=True)
+    shown = components.shown_table(table, {"children": "Children"})
+    assert components.shown_table(table, {"children": "Children"}) is shown
+    assert shown.frame["Children"].to_list() == ["5", "c"]
+    # The bytes st.dataframe sends for the Arrow table equal those it sends for the polars frame.
+    from_polars = dataframe_util.convert_pandas_df_to_arrow_bytes(
+        dataframe_util.convert_anything_to_pandas_df(shown.frame, ensure_copy=False)
+    )
+    assert dataframe_util.convert_arrow_table_to_arrow_bytes(shown.arrow) == from_polars
+    assert shown.csv == components.csv_bytes(shown.frame)
+    # A different object (new filters) is converted afresh, even with equal contents.
+    copy = FigureTable(frame.clone(), keys=("school_id",), figures=("children",), suppressed=True)
+    assert components.shown_table(copy, {"children": "Children"}) is not shown
+    components.clear_render_cache()
