@@ -51,8 +51,8 @@ SHORT_LABELS: Final = {
     "attendance_rate": "Attendance %",
     "persistent_absence_rate": "Persistent absence %",
     "severe_absence_rate": "Severe absence %",
-    "mental_health_referrals": "MH referrals",
-    "mental_health_referrals_per_100": "MH referrals per 100",
+    "mental_health_referrals": "Mental health referrals",
+    "mental_health_referrals_per_100": "Mental health referrals per 100",
     "suspensions": "Suspensions",
     "permanent_exclusions": "Permanent exclusions",
     "sdq_total_improved_pct": "Improved on SDQ %",
@@ -393,8 +393,8 @@ def referrals_chart(snapshot: Snapshot, filters: Filters, role: str, *, public: 
     )  # fmt: skip
     return StoryChart(
         "referrals", title, description, chart, _subset(table, ("period",), [s.name for s in specs]),
-        labels={"period": "Term", "mental_health_referrals": "MH referrals",
-                "mental_health_referrals_per_100": "MH referrals per 100 children"},
+        labels={"period": "Term", "mental_health_referrals": "Mental health referrals",
+                "mental_health_referrals_per_100": "Mental health referrals per 100 children"},
         definitions=("mental_health_referrals", "mental_health_referrals_per_100"),
     )  # fmt: skip
 

@@ -69,7 +69,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             "mental_health_referrals",
             "Mental health referrals",
             "referrals",
-            "Referrals with the reason 'mental_health' dated within the period, for children in scope.",
+            "Referrals with the reason “mental health” dated within the period, for children in scope.",
             "referrals",
         ),
         Definition(
@@ -145,8 +145,8 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             "enrolments",
             "Enrolments",
             "children",
-            "Children whose enrolled_date falls in the month, among the children who match the filters "
-            "(school, year group, sex, FSM, SEN), counted up to the as-at date; the total row is the "
+            "Children whose enrolment date falls in the month, among the children who match the filters "
+            "(school, year group, sex, free school meals, SEN provision), counted up to the as-at date; the total row is the "
             "funnel's 'enrolled' for the same date.",
             "children",
         ),
@@ -162,7 +162,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             "exits",
             "Exits by reason",
             "children",
-            "Children in scope whose exit_date falls within the period, by the recorded exit reason "
+            "Children in scope whose exit date falls within the period, by the recorded exit reason "
             "(completed, moved school, withdrew, other).",
             "children",
         ),
@@ -171,7 +171,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             "Referrals",
             "referrals",
             "Referrals of any reason to any service, dated within the period, for children in scope; "
-            "counted per calendar month of referral_date. One child may have several referrals.",
+            "counted per calendar month of the referral date. One child may have several referrals.",
             "referrals",
         ),
         Definition(
@@ -179,7 +179,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             "Enrolment funnel",
             "children",
             "As at a date: identified (identified on or before it), enrolled (enrolled on or before it), "
-            "active (enrolled and not exited by then), completed (exited as 'completed' on or before it).",
+            "active (enrolled and not exited by then), completed (left as “completed” on or before it).",
             "children",
         ),
     )

@@ -32,7 +32,9 @@ LOWER_IS_BETTER = {"persistent_absence_rate", "mental_health_referrals", "suspen
 
 st.subheader("Headline figures", anchor=False)
 st.caption(f"Each compared with {before.describe()}; the small line shows the figure term by term.")
-columns = st.columns(3)
+# Row by row (three tiles to a row), so that reading, tab and screen-reader order go across, then down; on a
+# narrow screen each row stacks in the same order.
+rows = [st.columns(3) for _ in range(0, len(TILES), 3)]
 for index, (name, unit, hint) in enumerate(TILES):
     headline = views.Headline(name, now_row[name], before_row[name])
     change = headline.change
@@ -41,7 +43,7 @@ for index, (name, unit, hint) in enumerate(TILES):
         spark.pop(0)
     # st.metric cannot draw a gap, and a hidden value must never be drawn: no sparkline if one is hidden.
     spark_ok = len(spark) > 1 and all(v is not None for v in spark)
-    with columns[index % 3]:
+    with rows[index // 3][index % 3]:
         st.metric(
             DEFINITIONS[name].title,
             value_text(headline.now, unit),

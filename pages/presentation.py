@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import audit
 from dashboard.board_pack import board_pack_bytes, pack_file_name
-from dashboard.page import empty_selection, page_footer, page_setup
+from dashboard.page import empty_selection, page_footer, page_setup, same_tab_link
 from dashboard.story import Story, StoryChart, build_story
 from data_access.contract import SUPPRESSION_FOOTNOTE
 
@@ -89,10 +89,11 @@ following.button(
 def _headline_screen() -> None:
     st.header("Headline figures", anchor=False)
     st.caption(f"{story.period.describe()}, each compared with {story.before.describe()}.")
-    columns = st.columns(3)
+    # Row by row, so that reading order goes across, then down.
+    rows = [st.columns(3) for _ in range(0, len(story.headlines), 3)]
     for number, headline in enumerate(story.headlines):
         change = headline.change
-        with columns[number % 3].container(border=True, key=f"present_tile_{headline.name}"):
+        with rows[number // 3][number % 3].container(border=True, key=f"present_tile_{headline.name}"):
             st.metric(
                 headline.title,
                 headline.now_text,
@@ -163,9 +164,9 @@ exact_column.toggle(
     help="Off: figures fewer than 5 are shown as c, as in a published board paper. On: exact figures, for "
     "AllChild staff only; never for a public meeting.",
 )  # fmt: skip
-back_column.markdown(
-    f":material/close: [Leave the presentation](overview?{urlencode(ctx.filters.to_query(), doseq=True)})"
-)
+with back_column:  # back to the Overview in this tab, with the same filters
+    same_tab_link(f"overview?{urlencode(ctx.filters.to_query(), doseq=True)}", "Leave the presentation",
+                  key="present_leave")  # fmt: skip
 if not ctx.filters.selects_everyone and (ctx.filters.year_groups or ctx.filters.sexes or ctx.filters.sen
                                          or ctx.filters.fsm is not None):  # fmt: skip
     st.caption("The board pack covers this period and these schools for all children; the year group, sex, free "
