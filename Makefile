@@ -9,6 +9,7 @@ DEMO_ROOT := data/snapshots
 DEMO := $(DEMO_ROOT)/2026-11-20/manifest.json
 PORT ?= 8501
 PYTEST_ARGS ?=
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: run test test-fast bench bench-quick load-test lint format demo check lock clean help
 
@@ -44,7 +45,13 @@ endif
 	$(BIN)/python -m dashboard check
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
 
-test: $(STAMP) $(DEMO)
+# axe-core for the browser accessibility tests, pinned in package-lock.json (npm ci installs exactly that).
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the accessibility tests (e.g. apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(STAMP) $(DEMO) $(AXE)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: $(STAMP) $(DEMO)
@@ -75,4 +82,4 @@ lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --universal -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts node_modules

@@ -37,10 +37,10 @@ SOURCE = ("Source: AllChild Impact Programmes case records, anonymised snapshot.
 ABBREVIATIONS: Final = {
     "CAMHS": "Child and Adolescent Mental Health Services",
     "DfE": "Department for Education",
-    "EHC plan": "Education, health and care plan (support for children with the greatest special needs)",
+    "EHC plan": "Education, health and care plan",
     "FSM": "Free school meals",
-    "LAIT": "Local Authority Interactive Tool (the DfE's comparator statistics)",
-    "SDQ": "Strengths and Difficulties Questionnaire (a wellbeing score; lower is better)",
+    "LAIT": "Local Authority Interactive Tool",
+    "SDQ": "Strengths and Difficulties Questionnaire",
     "SEN": "Special educational needs",
 }
 PAGE_ABBREVIATIONS: Final = {
@@ -56,12 +56,12 @@ PAGE_ABBREVIATIONS: Final = {
 }
 
 # One style block for the whole app, injected by the page frame (theme options cannot reach these):
-# captions dark enough on the grey sidebar (was #717273 on #F2F5F8, 4.4:1; now 6.1:1) and a focus mark on
-# the page links that is a 3 px near-black outline (15:1 against the sidebar), not a faint tint.
+# captions dark enough on the grey sidebar (Streamlit draws them in the text colour at 60% opacity, #717273 on
+# #F2F5F8, 4.4:1; now solid #595C61, 6.1:1) and a focus mark on the page links that is a 3 px near-black
+# outline (15:1 against the sidebar), not a faint tint.
 FRAME_STYLE: Final = """
 <style>
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
-[data-testid="stSidebar"] [data-testid="stCaptionContainer"] p { color: #595C61; }
+[data-testid="stCaptionContainer"] { opacity: 1 !important; color: #595C61 !important; }
 [data-testid="stSidebarNav"] a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible,
 [data-testid="stSidebar"] a:focus-visible {
   outline: 3px solid #1B1B1B !important; outline-offset: -3px; border-radius: .25rem; }

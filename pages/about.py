@@ -35,6 +35,10 @@ INDICATOR_NAMES = {
 }
 # Words a board member may meet on any page, in plain English (abbreviations come from the page frame's list).
 GLOSSARY = {
+    "EHC plan": "A legal plan of the education, health and care support for a child with the greatest special "
+    "educational needs.",
+    "SDQ": "A short questionnaire a teacher fills in about a child's wellbeing; a lower total difficulties score "
+    "is better.",
     "c": "A hidden figure: a small number shown as c to protect children's privacy (see Privacy protection).",
     "–": "Nothing to compute: for example, no children or no sessions to divide by.",
     "Comparator": "An official figure for all pupils (Wigan, the North West, England) drawn beside the "
