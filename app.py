@@ -13,7 +13,9 @@ from dashboard.registry import PAGES, pages_for
 
 # Until a page names itself (dashboard.page.page_setup sets "<Page> — Wigan Impact Dashboard"), the only thing
 # on screen is the sign-in form.
-st.set_page_config(page_title="Sign in — Wigan Impact Dashboard", page_icon=":material/child_care:", layout="wide")
+st.set_page_config(
+    page_title="Sign in — Wigan Impact Dashboard", page_icon=":material/child_care:", layout="wide"
+)
 
 # Remember the page a visitor arrived for (a shared link), so that signing in takes them there.
 ENTRY = "_entry_page"

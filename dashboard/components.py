@@ -60,6 +60,7 @@ def figure_block(
     labels: dict[str, str] | None = None,
     note: str | None = None,
     suppressed: bool | None = None,
+    column_config: dict[str, Any] | None = None,
 ) -> None:
     """Render one figure: title, a one-sentence description, chart and table tabs, CSV download, definition.
 
@@ -75,6 +76,8 @@ def figure_block(
         labels: column name → heading.
         note: an extra caveat (e.g. about comparators).
         suppressed: whether the table holds a ``c`` (worked out from a ``FigureTable`` when not given).
+        column_config: Streamlit column settings by shown heading (e.g. pin the school column, so that on a
+            phone the figures scroll beside it instead of off-screen with it).
     """
     shown = _shown_frame(table, labels)
     has_c = (
@@ -90,12 +93,12 @@ def figure_block(
         tab_chart, tab_table, tab_definition = st.tabs(["Chart", "Table", "Definition"], key=f"tabs_{key}")
         with tab_chart:
             if chart is None:
-                st.dataframe(shown, hide_index=True, key=f"chart_table_{key}")
+                st.dataframe(shown, hide_index=True, key=f"chart_table_{key}", column_config=column_config)
             else:
                 # The chart carries ``description`` itself (its aria label), so no ``alt=`` here.
                 st.altair_chart(chart, width="stretch", key=f"chart_{key}")
         with tab_table:
-            st.dataframe(shown, hide_index=True, key=f"table_{key}")
+            st.dataframe(shown, hide_index=True, key=f"table_{key}", column_config=column_config)
         with tab_definition:
             st.markdown(definitions_text(definitions) if definitions else ROUNDING)
         if note:

@@ -67,5 +67,7 @@ figure_block(
     ctx, key="board", title="School-by-school board figures",
     description="One row per school with every board figure for the period, then the total for all schools shown.",
     chart=None, table=named, suppressed=board.has_suppressed_values, definitions=views.BOARD_FIGURES,
+    # On a phone the school names stay pinned at the left and the figures scroll beside them.
+    column_config={"School": st.column_config.TextColumn("School", pinned=True, width="medium")},
 )  # fmt: skip
 page_footer(ctx, suppressed=board.has_suppressed_values)
