@@ -34,9 +34,7 @@ def shown_text(at: Any) -> list[str]:
                 texts.append(str(child.value))
             elif kind == "Metric":
                 texts.append(f"{child.label} {child.value}")
-            elif kind == "Tab":
-                texts.append(str(child.label))
-            elif kind == "Expander":
+            elif kind in {"Tab", "Expander"}:
                 texts.append(str(child.label))
             walk(child)
 
