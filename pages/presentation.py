@@ -19,7 +19,7 @@ from data_access.contract import SUPPRESSION_FOOTNOTE
 CHART_SCALE = 1.35
 # The whole chart (Streamlit fits titles, axes and legend inside it). With the slide's heading, description,
 # controls and footer, every screen fits a 1280×720 projector without scrolling (a browser test measures it).
-CHART_HEIGHT = 250
+CHART_HEIGHT = 300
 # Large type for a projector, the sidebar (filters) out of the way, and the page's own header made compact.
 # The page's title (h1) is hidden: each slide's heading is its h1.
 STYLE = """
@@ -88,8 +88,12 @@ previous.button(
     "Previous", key="present_prev", on_click=_go, args=(index - 1,),
     disabled=index == 0, shortcut="ArrowLeft", width="stretch", help="Previous screen (left arrow key)",
 )  # fmt: skip
-with counter.container(key="present_counter", horizontal_alignment="center"):
-    st.markdown(f"Screen **{index + 1}** of **{len(screens)}**")
+with counter.container(key="present_counter", horizontal=True, horizontal_alignment="center",
+                       vertical_alignment="center"):  # fmt: skip
+    st.markdown(f"Screen **{index + 1}** of **{len(screens)}**", width="content")
+    # A chart screen puts its numbers here, in a pop-over: an expander under the chart would cost the chart
+    # the height it needs to fit the projector.
+    numbers_slot = st.container(width="content")
 following.button(
     "Next", key="present_next", on_click=_go,
     args=(index + 1,), disabled=index == last, shortcut="ArrowRight", type="primary", width="stretch",
@@ -132,7 +136,7 @@ def _chart_screen(chart: StoryChart) -> None:
         notes.append(SUPPRESSION_FOOTNOTE)
     if notes:
         st.caption("  \n".join(notes))  # one block: two captions would cost the screen a gap
-    with st.expander("The numbers behind this chart"):
+    with numbers_slot.popover("The numbers behind this chart", icon=":material/table:"):
         st.table(chart.shown(), hide_index=True)
 
 
