@@ -217,7 +217,8 @@ many people as possible to be able to use it. For example, you should be able to
 - zoom in up to 400% without the text spilling off the screen, and use it on a phone 320 pixels wide;
 - use every control (filters, tabs, downloads, sorting, the presentation's screens) with the keyboard alone;
 - read every chart's numbers in the table beside it, with a one-sentence description and its definition;
-- tell chart series apart without colour (dash patterns, point shapes and text labels as well as colour).
+- tell chart series apart without colour (dash patterns, point shapes and text labels as well as colour; the
+  colours are the Okabe–Ito palette, which people with the common forms of colour-blindness can tell apart).
 
 **How accessible this dashboard is.** We know some parts are not fully accessible:
 
