@@ -14,6 +14,7 @@ LOAD_TEST_ARGS ?=
 # `make run` / `make serve` on their own demo root ask for demo mode explicitly (demo accounts exist only then,
 # and only while every served snapshot is a demo one). With IMPACT_SNAPSHOT_ROOT set, IMPACT_ENV is yours.
 RUN_ENV := $(if $(IMPACT_SNAPSHOT_ROOT),,IMPACT_ENV=$(or $(IMPACT_ENV),demo))
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: run serve test test-fast bench bench-quick load-test lint format demo check lock clean help
 
@@ -59,7 +60,13 @@ ifeq ($(IMPACT_SNAPSHOT_ROOT),)
 endif
 	$(RUN_ENV) $(BIN)/python -m dashboard serve --port $(SERVE_PORT)
 
-test: $(STAMP) $(DEMO)
+# axe-core for the browser accessibility tests, pinned in package-lock.json (npm ci installs exactly that).
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the accessibility tests (e.g. apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(STAMP) $(DEMO) $(AXE)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: $(STAMP) $(DEMO)
@@ -97,4 +104,4 @@ lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --universal -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts node_modules

@@ -9,9 +9,13 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from dashboard.auth import require_viewer
-from dashboard.registry import pages_for
+from dashboard.registry import PAGES, pages_for
 
-st.set_page_config(page_title="Wigan Impact Dashboard", page_icon=":material/child_care:", layout="wide")
+# Until a page names itself (dashboard.page.page_setup sets "<Page> — Wigan Impact Dashboard"), the only thing
+# on screen is the sign-in form.
+st.set_page_config(
+    page_title="Sign in — Wigan Impact Dashboard", page_icon=":material/child_care:", layout="wide"
+)
 
 # Remember the page a visitor arrived for (a shared link), so that signing in takes them there.
 ENTRY = "_entry_page"
@@ -37,7 +41,15 @@ def _home() -> None:
     st.switch_page(wanted, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
+# Pages the role may not open are still routed, hidden from the menu, so that a shared link to one says "This
+# page is not available for your role" (the page's own guard) rather than Streamlit's "Page not found".
+hidden = [
+    st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, visibility="hidden")
+    for spec in PAGES
+    if spec.url_path not in pages
+]
 home = st.Page(_home, title="Home", url_path="home", default=True, visibility="hidden")
 sections[next(iter(sections))].insert(0, home)
+sections[next(iter(sections))].extend(hidden)
 st.navigation(sections).run()
 st.session_state.pop(ENTRY, None)  # a page has run: the link has been followed (or was never needed)

@@ -781,7 +781,7 @@ PROFILE_CATEGORIES: dict[str, tuple[str, ...]] = {
         "convert_anything_to_arrow_bytes",
         "to_pandas \\(.*polars/",
     ),
-    "FigureTable.display (shown strings)": ("display \\(.*data_access/suppression.py",),
+    "FigureTable.display (shown strings)": ("display \\(.*data_access/disclosure.py",),
     "protobuf / websocket send": ("(SerializeToString|write_message|_send_message|enqueue) ",),
 }
 

@@ -193,6 +193,7 @@ def figure_block(
     note: str | None = None,
     suppressed: bool | None = None,
     chart_depends_on: Hashable = (),
+    column_config: dict[str, Any] | None = None,
 ) -> None:
     """Render one figure: title, a one-sentence description, chart and table tabs, CSV download, definition.
 
@@ -211,6 +212,8 @@ def figure_block(
         note: an extra caveat (e.g. about comparators).
         suppressed: whether the table holds a ``c`` (worked out from a ``FigureTable`` when not given).
         chart_depends_on: anything besides the snapshot, filters and role that the chart depends on (hashable).
+        column_config: Streamlit column settings by shown heading (e.g. pin the school column, so that on a
+            phone the figures scroll beside it instead of off-screen with it).
     """
     shown = shown_table(table, labels)
     has_c = (
@@ -226,14 +229,16 @@ def figure_block(
         tab_chart, tab_table, tab_definition = st.tabs(["Chart", "Table", "Definition"], key=f"tabs_{key}")
         with tab_chart:
             if chart is None:
-                st.dataframe(shown.arrow, hide_index=True, key=f"chart_table_{key}")
+                st.dataframe(
+                    shown.arrow, hide_index=True, key=f"chart_table_{key}", column_config=column_config
+                )
             else:
                 # The chart carries ``description`` itself (its aria label), so no ``alt=`` here.
                 render_chart(
                     ctx, key, chart, title, description, chart_depends_on, width="stretch", key=f"chart_{key}"
                 )
         with tab_table:
-            st.dataframe(shown.arrow, hide_index=True, key=f"table_{key}")
+            st.dataframe(shown.arrow, hide_index=True, key=f"table_{key}", column_config=column_config)
         with tab_definition:
             st.markdown(definitions_text(definitions) if definitions else ROUNDING)
         if note:

@@ -30,6 +30,7 @@ _VALUE = "_filters_value"
 _NOTICES = "_filters_notices"
 FSM_OPTIONS = ("all", "yes", "no")
 FSM_LABELS = {"all": "All children", "yes": "Eligible", "no": "Not eligible"}
+SEN_LABELS = {"none": "None", "sen_support": "SEN support", "ehcp": "Education, health and care (EHC) plan"}
 
 
 def _query_as_lists() -> dict[str, list[str]]:
@@ -84,7 +85,8 @@ def filter_sidebar(
         choice = st.selectbox(
             "Period", [*by_key, CUSTOM], key=KEYS["period"],
             format_func=lambda k: "Custom range…" if k == CUSTOM else by_key[k].label,
-            help="Academic years and terms follow the DfE census boundaries (see About the data).",
+            help="Academic years and terms follow the Department for Education (DfE) census boundaries (see About the "
+            "data).",
         )  # fmt: skip
         if choice == CUSTOM:
             chosen = st.date_input(
@@ -97,19 +99,20 @@ def filter_sidebar(
             period = by_key[str(choice)]
         schools = st.multiselect(
             "Schools", list(school_names), key=KEYS["school"], format_func=lambda s: school_names.get(s, s),
-            placeholder="All schools",
+            placeholder="All schools", select_all=False,
         )  # fmt: skip
         years = st.multiselect(
             "Year groups", list(range(14)), key=KEYS["year"],
             format_func=lambda y: "Reception" if y == 0 else f"Year {y}", placeholder="All year groups",
+            select_all=False,
         )  # fmt: skip
-        sexes = st.multiselect("Sex", list(SEXES), key=KEYS["sex"], placeholder="All")
+        sexes = st.multiselect("Sex", list(SEXES), key=KEYS["sex"], placeholder="All", select_all=False)
         fsm = st.selectbox(
             "Free school meals", FSM_OPTIONS, key=KEYS["fsm"], format_func=FSM_LABELS.__getitem__
         )
         sen = st.multiselect(
-            "SEN provision", list(SEN_PROVISIONS), key=KEYS["sen"], placeholder="All",
-            format_func=lambda s: {"none": "None", "sen_support": "SEN support", "ehcp": "EHC plan"}[s],
+            "Special educational needs (SEN) provision", list(SEN_PROVISIONS), key=KEYS["sen"], placeholder="All",
+            format_func=SEN_LABELS.__getitem__, select_all=False,
         )  # fmt: skip
     filters = Filters(
         period=period,

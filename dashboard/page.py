@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
-from typing import NoReturn, TypeVar
+from html import escape
+from typing import Final, NoReturn, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -28,8 +29,47 @@ from data_access.policy import Policy, policy_for
 from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, forget_cached, open_snapshot
 
 T = TypeVar("T")
-SOURCE = ("Source: AllChild Impact Programmes case records, anonymised snapshot. Comparators: DfE statistics via "
-          "the Local Authority Interactive Tool.")  # fmt: skip
+APP_NAME = "Wigan Impact Dashboard"
+SOURCE = ("Source: AllChild Impact Programmes case records, anonymised snapshot. Comparators: Department for "
+          "Education (DfE) statistics via the Local Authority Interactive Tool (LAIT).")  # fmt: skip
+
+# Every abbreviation the dashboard uses, spelled out. Each page lists the ones it uses under its heading (its
+# first use on the page), and the About page's glossary lists them all.
+ABBREVIATIONS: Final = {
+    "CAMHS": "Child and Adolescent Mental Health Services",
+    "DfE": "Department for Education",
+    "EHC plan": "Education, health and care plan",
+    "FSM": "Free school meals",
+    "LAIT": "Local Authority Interactive Tool",
+    "SDQ": "Strengths and Difficulties Questionnaire",
+    "SEN": "Special educational needs",
+}
+PAGE_ABBREVIATIONS: Final = {
+    "overview": ("SDQ", "SEN", "FSM", "DfE"),
+    "enrolment": ("SEN", "EHC plan", "FSM", "DfE"),
+    "attendance": ("SEN", "FSM", "DfE"),
+    "referrals": ("CAMHS", "SEN", "FSM", "DfE"),
+    "suspensions": ("SEN", "FSM", "DfE"),
+    "school_progress": ("SDQ", "SEN", "FSM", "DfE"),
+    "about": ("SDQ", "SEN", "EHC plan", "FSM", "CAMHS", "DfE", "LAIT"),
+    "presentation": ("SDQ", "CAMHS", "SEN", "DfE"),
+    "snapshots": ("SDQ", "SEN"),
+}
+
+# One style block for the whole app, injected by the page frame (theme options cannot reach these):
+# captions dark enough on the grey sidebar (Streamlit draws them in the text colour at 60% opacity, #717273 on
+# #F2F5F8, 4.4:1; now solid #595C61, 6.1:1) and a focus mark on the page links that is a 3 px near-black
+# outline (15:1 against the sidebar), not a faint tint.
+FRAME_STYLE: Final = """
+<style>
+[data-testid="stCaptionContainer"] { opacity: 1 !important; color: #595C61 !important; }
+[data-testid="stSidebarNav"] a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible,
+[data-testid="stSidebar"] a:focus-visible {
+  outline: 3px solid #1B1B1B !important; outline-offset: -3px; border-radius: .25rem; }
+.st-key-page_footer_link a:focus-visible, .st-key-present_leave a:focus-visible {
+  outline: 3px solid #1B1B1B; outline-offset: 2px; }
+</style>
+"""
 
 
 @dataclass(frozen=True)
@@ -131,6 +171,9 @@ def _periods(snapshot_id: str, _snapshot: Snapshot) -> tuple[Period, ...]:
 def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
     """Guard the page, load the snapshot and filters, and draw the header. Call first on every page."""
     spec = PAGES_BY_KEY[page_key]
+    # The browser tab names the page (WCAG 2.4.2); a later call in the same run overrides app.py's title.
+    st.set_page_config(page_title=page_title(spec.title))
+    st.html(FRAME_STYLE)
     viewer = require_viewer(page_key)
     policy = policy_for(viewer.role)
     try:
@@ -178,10 +221,29 @@ def _header(ctx: PageContext, notices: list[str], *, with_filters: bool = True) 
             plain(line) for line in ctx.filters.describe(ctx.school_names)[1:]
         )
     st.caption(f"Data as of **{ctx.as_of_text}**{snapshot_note}{in_force}")
+    abbreviations = PAGE_ABBREVIATIONS.get(ctx.spec.key, ())
+    if abbreviations:
+        st.caption(abbreviations_text(abbreviations))
     for notice in notices:
         st.warning(plain(notice), icon=":material/link_off:")
     if notices:
         dismiss_notices()
+
+
+def page_title(title: str) -> str:
+    """The browser tab's title for a page: "Overview — Wigan Impact Dashboard"."""
+    return f"{title} — {APP_NAME}"
+
+
+def abbreviations_text(names: tuple[str, ...]) -> str:
+    """One line spelling out ``names`` (keys of ``ABBREVIATIONS``), for the top of a page."""
+    return "Abbreviations on this page: " + "; ".join(f"**{n}**: {ABBREVIATIONS[n]}" for n in names) + "."
+
+
+def same_tab_link(href: str, text: str, *, key: str, icon: str = "") -> None:
+    """A link that opens in the same tab (Streamlit's markdown links open a new tab, unannounced)."""
+    with st.container(key=key):
+        st.html(f'<p style="margin:0">{icon}<a href="{escape(href)}" target="_self">{escape(text)}</a></p>')
 
 
 def empty_selection(ctx: PageContext) -> bool:
@@ -203,8 +265,9 @@ def page_footer(ctx: PageContext, *, suppressed: bool = False) -> None:
     st.caption(SOURCE + f" Snapshot of {ctx.as_of_text}.")
     if suppressed or ctx.policy.suppressed:
         st.caption(SUPPRESSION_FOOTNOTE)
-    # A plain relative link: st.page_link fails when a page runs outside st.navigation (a deep link).
-    st.markdown(":material/info: [How every figure is defined: About the data](about)")
+    # A plain relative link (st.page_link fails when a page runs outside st.navigation, as on a deep link),
+    # opening in the same tab.
+    same_tab_link("about", "How every figure is defined: About the data", key="page_footer_link")
 
 
 def today() -> date:

@@ -119,11 +119,11 @@ _ROWS: Final[tuple[Figure, ...]] = (
            "with_sessions", "children", "lower", "wilson", "severe_absence_rate",
            "As persistent absence, with absence of 50% or more.",
            "severely absent children", "board"),
-    Figure("mental_health_referrals", "Mental health referrals", "MH referrals", "referrals", "count",
+    Figure("mental_health_referrals", "Mental health referrals", "Mental health referrals", "referrals", "count",
            "mh_referrals", None, "referrals", "lower", None, None,
-           "Referrals with the reason 'mental_health' dated within the period, for children in scope.",
+           "Referrals with the reason “mental health” dated within the period, for children in scope.",
            "referrals", "board"),
-    Figure("mental_health_referrals_per_100", "Mental health referrals per 100 children", "MH referrals per 100",
+    Figure("mental_health_referrals_per_100", "Mental health referrals per 100 children", "Mental health referrals per 100",
            _PER_100, "rate", "mh_referrals", "children", "referrals", "lower", "poisson", None,
            "Mental health referrals × 100 ÷ children in scope.",
            "referrals", "board"),
@@ -165,8 +165,8 @@ _ROWS: Final[tuple[Figure, ...]] = (
            "improved children", "board"),
     Figure("enrolments", "Enrolments", "Enrolments", "children", "count", "enrolled", None, "children", None,
            None, None,
-           "Children whose enrolled_date falls in the month, among the children who match the filters "
-           "(school, year group, sex, FSM, SEN), counted up to the as-at date; the total row is the "
+           "Children whose enrolment date falls in the month, among the children who match the filters "
+           "(school, year group, sex, free school meals, SEN provision), counted up to the as-at date; the total row is the "
            "funnel's 'enrolled' for the same date.",
            "children", "breakdown"),
     Figure("children_by_characteristic", "Children in scope by characteristic", "Children", "children", "count",
@@ -175,18 +175,18 @@ _ROWS: Final[tuple[Figure, ...]] = (
            "eligibility or SEN provision as recorded in the snapshot.",
            "children", "breakdown"),
     Figure("exits", "Exits by reason", "Exits", "children", "count", "exits", None, "children", None, None, None,
-           "Children in scope whose exit_date falls within the period, by the recorded exit reason "
+           "Children in scope whose exit date falls within the period, by the recorded exit reason "
            "(completed, moved school, withdrew, other).",
            "children", "breakdown"),
     Figure("referrals", "Referrals", "Referrals", "referrals", "count", "referrals", None, "referrals", None,
            None, None,
            "Referrals of any reason to any service, dated within the period, for children in scope; "
-           "counted per calendar month of referral_date. One child may have several referrals.",
+           "counted per calendar month of the referral date. One child may have several referrals.",
            "referrals", "breakdown"),
     Figure("funnel", "Enrolment funnel", "Funnel", "children", "count", "enrolled", None, "children", None, None,
            None,
            "As at a date: identified (identified on or before it), enrolled (enrolled on or before it), "
-           "active (enrolled and not exited by then), completed (exited as 'completed' on or before it).",
+           "active (enrolled and not exited by then), completed (left as “completed” on or before it).",
            "children", "breakdown"),
     Figure("weekly_attendance", "Weekly attendance rate against the baseline year", "Weekly attendance %",
            _SESSIONS_PCT, "percentage", "present", "possible", "sessions", "higher", "cluster_ratio", None,

@@ -7,7 +7,7 @@ No filters apply here, so the page opens for every role even when the filters in
 import polars as pl
 import streamlit as st
 
-from dashboard.page import page_footer, page_setup
+from dashboard.page import ABBREVIATIONS, page_footer, page_setup
 from data_access import comparators, disclosure
 from data_access.contract import (
     ATTAINMENT_LEVELS,
@@ -21,7 +21,36 @@ from data_access.periods import format_date
 from data_access.policy import POLICIES
 from data_access.registry import FIGURES, PERIODS, ROUNDING, SCOPE, measure_definition
 
-ACCESSIBILITY_TESTED = "25 November 2026"
+# The accessibility statement's dates: when it was prepared and last reviewed, and when the checks were run.
+STATEMENT_PREPARED = "2 December 2026"
+STATEMENT_REVIEWED = "2 December 2026"
+ACCESSIBILITY_TESTED = "2 December 2026"
+# The comparators' indicators in words (the reference file names them by field).
+INDICATOR_NAMES = {
+    "overall_absence_rate": "Overall absence rate",
+    "persistent_absence_rate": "Persistent absence rate",
+    "severe_absence_rate": "Severe absence rate",
+    "suspensions_per_100": "Suspensions per 100 pupils",
+    "permanent_exclusions_per_100": "Permanent exclusions per 100 pupils",
+}
+# Words a board member may meet on any page, in plain English (abbreviations come from the page frame's list).
+GLOSSARY = {
+    "EHC plan": "A legal plan of the education, health and care support for a child with the greatest special "
+    "educational needs.",
+    "SDQ": "A short questionnaire a teacher fills in about a child's wellbeing; a lower total difficulties score "
+    "is better.",
+    "c": "A hidden figure: a small number shown as c to protect children's privacy (see Privacy protection).",
+    "–": "Nothing to compute: for example, no children or no sessions to divide by.",
+    "Comparator": "An official figure for all pupils (Wigan, the North West, England) drawn beside the "
+    "programme's, as context rather than a target.",
+    "Children in scope": "The children a figure counts: on the programme during the period and matching the filters.",
+    "Persistent absence": "Missing 10% or more of the possible school sessions in the period.",
+    "Possible session": "A morning or afternoon when the child was expected in school.",
+    "Snapshot": "One anonymised copy of the programme's case records, taken on a date; every figure comes from one.",
+    "Suspension": "A child kept out of school for a fixed time (previously called a fixed-period exclusion).",
+    "Permanent exclusion": "A child removed from a school's roll for good.",
+    "Term": "A school term as the DfE census counts it (see Periods under Definitions).",
+}
 
 ctx = page_setup("about", with_filters=False)
 
@@ -33,6 +62,7 @@ st.markdown(
 sections = st.tabs(
     [
         "Definitions",
+        "Glossary",
         "Attendance codes",
         "This snapshot",
         "Privacy protection",
@@ -53,7 +83,10 @@ with sections[0]:
     st.subheader("Figures", anchor="figures")
     for definition in (f for f in FIGURES.values() if f.section != "chart"):
         comparator = (
-            f"  \n*Comparator:* `{definition.comparator}` (see Comparators)." if definition.comparator else ""
+            f"  \n*Comparator:* {INDICATOR_NAMES.get(definition.comparator, definition.comparator)} for all pupils "
+            "(see Comparators)."
+            if definition.comparator
+            else ""
         )
         st.markdown(
             f"**{definition.title}** ({definition.unit})  \n{definition.definition}  \n"
@@ -72,8 +105,15 @@ with sections[0]:
         + "."
     )
 
-# ------------------------------------------------------------------------------------------------ codes
+# ------------------------------------------------------------------------------------------------ glossary
 with sections[1]:
+    st.subheader("Abbreviations", anchor="abbreviations")
+    st.markdown("\n".join(f"- **{name}**: {meaning}." for name, meaning in ABBREVIATIONS.items()))
+    st.subheader("Words used on the dashboard", anchor="glossary")
+    st.markdown("\n".join(f"- **{word}**: {meaning}" for word, meaning in GLOSSARY.items()))
+
+# ------------------------------------------------------------------------------------------------ codes
+with sections[2]:
     st.markdown(
         "Each school session (morning and afternoon) carries a national attendance code. Possible sessions are "
         "present, authorised absence and unauthorised absence; the last group is not counted at all."
@@ -91,7 +131,7 @@ with sections[1]:
         st.dataframe(codes, hide_index=True, key="about_codes_table")
 
 # ------------------------------------------------------------------------------------------------ manifest
-with sections[2]:
+with sections[3]:
     manifest = ctx.snapshot.manifest
     st.markdown(
         f"Snapshot of **{format_date(ctx.snapshot.snapshot_date)}** · programme: {manifest.get('programme', '–')} · "
@@ -116,7 +156,7 @@ with sections[2]:
     )
 
 # ------------------------------------------------------------------------------------------------ suppression
-with sections[3]:
+with sections[4]:
     protected = [p.role for p in POLICIES.values() if p.suppressed]
     exact = [p.role for p in POLICIES.values() if not p.suppressed]
     st.markdown(
@@ -144,7 +184,7 @@ The footnote under every table that holds a {disclosure.SUPPRESSED}: *{SUPPRESSI
     )
 
 # ------------------------------------------------------------------------------------------------ comparators
-with sections[4]:
+with sections[5]:
     st.markdown(
         "Where a figure has an official comparator, it is drawn as a labelled dashed line: Wigan, the North West and "
         "England, for all pupils, from the Department for Education's published statistics. They are published per "
@@ -154,7 +194,7 @@ with sections[4]:
     st.info(comparators.CAVEAT, icon=":material/info:")
     st.container(key="about_comparators").dataframe(
         comparators.benchmarks().select(
-            pl.col("indicator").alias("Indicator"),
+            pl.col("indicator").replace(INDICATOR_NAMES).alias("Indicator"),
             pl.col("academic_year").alias("Academic year"),
             pl.col("geography").alias("Area"),
             pl.col("value").alias("Value"),
@@ -166,31 +206,65 @@ with sections[4]:
     )
 
 # ------------------------------------------------------------------------------------------------ accessibility
-with sections[5]:
+with sections[6]:
+    st.subheader("Accessibility statement for the Wigan Impact Dashboard", anchor="accessibility-statement")
     st.markdown(
         f"""
-We want everyone on the partnership board to be able to use this dashboard. What we did:
+This statement applies to the Wigan Impact Dashboard, run by AllChild for the Wigan partnership board. We want as
+many people as possible to be able to use it. For example, you should be able to:
 
-- **Colour:** the charts use the Okabe–Ito palette, which people with the common forms of colour-blindness can
-  tell apart; colour is never the only cue.
-- **Lines:** series are told apart by dash pattern and point shape as well as colour; comparator lines have
-  their own dash pattern and a text label.
-- **Every chart has a table** of the same numbers beside it, a one-sentence text description (also the chart's
-  accessible name), its definition, and a CSV download of exactly what is shown.
-- **Keyboard:** every control (filters, tabs, downloads, sorting) can be reached and used with the keyboard.
-- **Links keep the view:** the filters live in the page address, so a view can be shared or bookmarked.
+- change colours, contrast levels and fonts using your browser or device settings;
+- zoom in up to 400% without the text spilling off the screen, and use it on a phone 320 pixels wide;
+- use every control (filters, tabs, downloads, sorting, the presentation's screens) with the keyboard alone;
+- read every chart's numbers in the table beside it, with a one-sentence description and its definition;
+- tell chart series apart without colour (dash patterns, point shapes and text labels as well as colour; the
+  colours are the Okabe–Ito palette, which people with the common forms of colour-blindness can tell apart).
 
-**Tested** on {ACCESSIBILITY_TESTED} in headless Chromium (keyboard navigation, screenshots of every page
-checked by eye).
+**How accessible this dashboard is.** We know some parts are not fully accessible:
 
-**Known limitations**
-- The charts themselves are images to a screen reader: use the Table tab for the numbers.
-- The school-by-school small multiples are dense on a narrow screen; the table holds the same figures.
-- Clicking a table heading sorts the text as shown (so “c” and “–” sort among the numbers); use the sort
-  control on School progress to rank schools.
+- Streamlit, the software the dashboard is built with, marks up its page menu as a list containing items that
+  are not list items, and its date boxes (custom period) have small targets.
+- Tables are drawn by Streamlit's data grid: a screen reader reads them cell by cell, which is slow for the
+  larger school-by-school tables.
 - The dashboard has not yet been tested with a screen reader by people who use one daily.
 
-If something does not work for you, tell the AllChild Wigan team and we will provide the figures another way.
+**Feedback and contact information.** If you need the figures in a different format (accessible PDF, large
+print, a spreadsheet) or find a problem not listed here, tell the AllChild Wigan programme team, who send
+the board papers. We will reply within 5 working days.
+
+**Enforcement procedure.** The Equality and Human Rights Commission (EHRC) is responsible for enforcing the
+Public Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018 (the
+"accessibility regulations"). If you are not happy with how we respond to your complaint, contact the
+Equality Advisory and Support Service (EASS).
+
+**Compliance status.** This dashboard is partially compliant with the Web Content Accessibility Guidelines
+(WCAG) version 2.2 AA standard, due to the non-compliances listed below.
+
+**Non-accessible content.** Non-compliance with the accessibility regulations:
+
+- Streamlit's page menu puts elements other than list items inside its list (WCAG 1.3.1 Info and
+  relationships). We cannot change Streamlit's own markup; the menu still works with a keyboard and a screen
+  reader announces every link.
+- Streamlit's date picker (custom period only) has day buttons smaller than 24 by 24 pixels (WCAG 2.5.8
+  Target size). You can type the dates into the box instead.
+- The small trend lines in the Overview's headline tiles are drawn by Streamlit without a text alternative
+  (WCAG 1.1.1 Non-text content). The tile states the figure and the year before, and each topic page has
+  the figure's trend as a chart with a table.
+
+**What we are doing to improve accessibility.** Every page is checked automatically with axe-core in a real
+browser, for an AllChild staff account and a protected (councillor or commissioner) account, each time the
+tests run; a new problem fails the tests. We will test with screen-reader users before the next board year.
+
+**Preparation of this accessibility statement.** This statement was prepared on {STATEMENT_PREPARED}. It was
+last reviewed on {STATEMENT_REVIEWED}.
+
+This dashboard was last tested on {ACCESSIBILITY_TESTED}, by the team that builds it:
+
+- **Automated:** axe-core (WCAG 2.0, 2.1 and 2.2 A and AA rules) in headless Chromium on every page, for an
+  AllChild staff account and for councillor and commissioner accounts;
+- **Manual:** keyboard-only use of the filters, menu and presentation; the focus mark on every link; page
+  titles; 200% and 400% zoom; no sideways scrolling at 320 pixels wide and on a 390 by 844 phone; every
+  presentation screen fitting a 1280 by 720 projector; screenshots of every page checked by eye.
 """
     )
 

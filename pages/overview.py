@@ -22,7 +22,9 @@ trend = ctx.view(views.by_period, terms).rows()
 
 st.subheader("Headline figures", anchor=False)
 st.caption(f"Each compared with {before.describe()}; the small line shows the figure term by term.")
-columns = st.columns(3)
+# Row by row (three tiles to a row), so that reading, tab and screen-reader order go across, then down; on a
+# narrow screen each row stacks in the same order.
+rows = [st.columns(3) for _ in range(0, len(HEADLINES), 3)]
 for index, name in enumerate(HEADLINES):
     figure = FIGURES[name]
     unit, hint = ("%" if figure.percent else ""), (figure.direction_text or "more children")
@@ -33,7 +35,7 @@ for index, name in enumerate(HEADLINES):
         spark.pop(0)
     # st.metric cannot draw a gap, and a hidden value must never be drawn: no sparkline if one is hidden.
     spark_ok = len(spark) > 1 and all(v is not None for v in spark)
-    with columns[index % 3]:
+    with rows[index // 3][index % 3]:
         st.metric(
             figure.title,
             value_text(headline.now, unit),
@@ -57,5 +59,7 @@ figure_block(
     ctx, key="board", title="School-by-school board figures",
     description="One row per school with every board figure for the period, then the total for all schools shown.",
     chart=None, table=named, suppressed=board.has_suppressed_values, definitions=views.BOARD_FIGURES,
+    # On a phone the school names stay pinned at the left and the figures scroll beside them.
+    column_config={"School": st.column_config.TextColumn("School", pinned=True, width="medium")},
 )  # fmt: skip
 page_footer(ctx, suppressed=board.has_suppressed_values)

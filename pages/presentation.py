@@ -12,34 +12,45 @@ import streamlit as st
 
 from dashboard import audit
 from dashboard.board_pack import board_pack_bytes, pack_file_name
-from dashboard.page import empty_selection, page_footer, page_setup
+from dashboard.page import empty_selection, page_footer, page_setup, same_tab_link
 from dashboard.story import Story, StoryChart, build_story
 from dashboard.text import plain_table
 from data_access.contract import SUPPRESSION_FOOTNOTE
 
 CHART_SCALE = 1.35
-CHART_HEIGHT = 410  # the whole chart (Streamlit fits titles, axes and legend inside it)
+# The whole chart (Streamlit fits titles, axes and legend inside it). With the slide's heading, description,
+# controls and footer, every screen fits a 1280×720 projector without scrolling (a browser test measures it).
+CHART_HEIGHT = 300
 # Large type for a projector, the sidebar (filters) out of the way, and the page's own header made compact.
+# The page's title (h1) is hidden: each slide's heading is its h1.
 STYLE = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stSidebarCollapseButton"] { display: none !important; }
-[data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: 1.2rem 2.5rem 1rem; }
+[data-testid="stHeader"] { background: transparent; height: 0; }
+[data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: .4rem 2.5rem .2rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: .5rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p { margin-bottom: 0; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
 [data-testid="stMainBlockContainer"] h1 { display: none; }
+[data-testid="stMainBlockContainer"] [class*="st-key-present_screen_"] h1 {
+  display: block; font-size: 2.2rem; padding: 0 0 .1rem; line-height: 1.2; }
 [data-testid="stMainBlockContainer"] h4 { display: none; }
-[data-testid="stMainBlockContainer"] h2 { font-size: 2.3rem; padding: .2rem 0 .4rem; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
-[data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
-[data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
+[data-testid="stCaptionContainer"] p { font-size: .88rem; line-height: 1.35; }
+[data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] p, [data-testid="stMetricValue"] div {
-  font-size: 2.8rem !important; line-height: 1.1 !important; font-weight: 600; }
-[data-testid="stMetricDelta"] p { font-size: 1.2rem !important; }
+  font-size: 2.6rem !important; line-height: 1.1 !important; font-weight: 600; }
+[data-testid="stMetricDelta"] p { font-size: 1.15rem !important; }
 .st-key-present_screen_headlines [data-testid="stCaptionContainer"] p { font-size: .95rem; margin: 0; }
 [data-testid="stMetricLabel"] { min-height: 0 !important; margin-bottom: -.4rem; }
-[data-testid="stMetricDelta"] { font-size: 1.2rem !important; }
-[data-testid="stTable"] th, [data-testid="stTable"] td { font-size: 1rem; padding: .25rem .45rem; line-height: 1.3; }
-[data-testid="stTable"] td:first-child { white-space: nowrap; }
+[data-testid="stMetricDelta"] { font-size: 1.15rem !important; }
+[data-testid="stTable"] th, [data-testid="stTable"] td { font-size: 1rem; padding: .2rem .45rem; line-height: 1.25; }
+[data-testid="stTable"] td:first-child, [data-testid="stTable"] td:first-child p { white-space: nowrap; }
+[data-testid="stTable"] td p, [data-testid="stTable"] th p { font-size: 1rem; }
 [data-testid="stBaseButton-secondary"] p, [data-testid="stBaseButton-primary"] p { font-size: 1.15rem; }
+[data-testid="stMainBlockContainer"] hr { margin: .3rem 0; }
+.st-key-present_controls [data-testid="stWidgetLabel"] p, .st-key-present_controls p { font-size: 1.1rem; }
 .present-counter p { text-align: center; font-size: 1.3rem !important; margin-top: .35rem; }
 </style>
 """
@@ -78,8 +89,12 @@ previous.button(
     "Previous", key="present_prev", on_click=_go, args=(index - 1,),
     disabled=index == 0, shortcut="ArrowLeft", width="stretch", help="Previous screen (left arrow key)",
 )  # fmt: skip
-with counter.container(key="present_counter", horizontal_alignment="center"):
-    st.markdown(f"Screen **{index + 1}** of **{len(screens)}**")
+with counter.container(key="present_counter", horizontal=True, horizontal_alignment="center",
+                       vertical_alignment="center"):  # fmt: skip
+    st.markdown(f"Screen **{index + 1}** of **{len(screens)}**", width="content")
+    # A chart screen puts its numbers here, in a pop-over: an expander under the chart would cost the chart
+    # the height it needs to fit the projector.
+    numbers_slot = st.container(width="content")
 following.button(
     "Next", key="present_next", on_click=_go,
     args=(index + 1,), disabled=index == last, shortcut="ArrowRight", type="primary", width="stretch",
@@ -88,12 +103,13 @@ following.button(
 
 
 def _headline_screen() -> None:
-    st.header("Headline figures", anchor=False)
+    st.title("Headline figures", anchor=False)
     st.caption(f"{story.period.describe()}, each compared with {story.before.describe()}.")
-    columns = st.columns(3)
+    # Row by row, so that reading order goes across, then down.
+    rows = [st.columns(3) for _ in range(0, len(story.headlines), 3)]
     for number, headline in enumerate(story.headlines):
         change = headline.change
-        with columns[number % 3].container(border=True, key=f"present_tile_{headline.name}"):
+        with rows[number // 3][number % 3].container(border=True, key=f"present_tile_{headline.name}"):
             st.metric(
                 headline.title,
                 headline.now_text,
@@ -111,21 +127,22 @@ def _headline_screen() -> None:
 
 
 def _chart_screen(chart: StoryChart) -> None:
-    st.header(chart.title, anchor=False)
+    st.title(chart.title, anchor=False)
     st.markdown(chart.description)
     if chart.chart is not None:
         # The chart carries its description as its accessible name (Vega-Lite "description").
         st.altair_chart(chart.chart, width="stretch", key=f"present_chart_{chart.key}")
-    if chart.note:
-        st.caption(chart.note)
+    notes = [chart.note] if chart.note else []
     if chart.has_suppressed_values:
-        st.caption(SUPPRESSION_FOOTNOTE)
-    with st.expander("The numbers behind this chart"):
+        notes.append(SUPPRESSION_FOOTNOTE)
+    if notes:
+        st.caption("  \n".join(notes))  # one block: two captions would cost the screen a gap
+    with numbers_slot.popover("The numbers behind this chart", icon=":material/table:"):
         st.table(plain_table(chart.shown()), hide_index=True)
 
 
 def _schools_screen(chart: StoryChart) -> None:
-    st.header(chart.title, anchor=False)
+    st.title(chart.title, anchor=False)
     st.markdown(chart.description)
     shown = chart.shown().drop("ID")
     st.table(plain_table(shown), hide_index=True)
@@ -141,9 +158,9 @@ with st.container(key=f"present_screen_{screens[index]}"):
     else:
         _chart_screen(story.charts[index - 1])
 
-st.divider()
 period = ctx.filters.period
-pack_column, exact_column, back_column = st.columns([1, 1, 1], vertical_alignment="center")
+controls = st.container(key="present_controls")
+pack_column, exact_column, back_column = controls.columns([1, 1.5, 1], vertical_alignment="center")
 
 
 def _record_export() -> None:
@@ -164,11 +181,12 @@ exact_column.toggle(
     help="Off: figures fewer than 5 are shown as c, as in a published board paper. On: exact figures, for "
     "AllChild staff only; never for a public meeting.",
 )  # fmt: skip
-back_column.markdown(
-    f":material/close: [Leave the presentation](overview?{urlencode(ctx.filters.to_query(), doseq=True)})"
-)
+with back_column:  # back to the Overview in this tab, with the same filters
+    same_tab_link(f"overview?{urlencode(ctx.filters.to_query(), doseq=True)}", "Leave the presentation",
+                  key="present_leave")  # fmt: skip
 if not ctx.filters.selects_everyone and (ctx.filters.year_groups or ctx.filters.sexes or ctx.filters.sen
                                          or ctx.filters.fsm is not None):  # fmt: skip
     st.caption("The board pack covers this period and these schools for all children; the year group, sex, free "
                "school meals and SEN filters of this view are not applied to it (as on the command line).")  # fmt: skip
-page_footer(ctx, suppressed=story.suppressed)
+# Each screen shows the footnote under its own figures when they hold a c; the footer need not repeat it.
+page_footer(ctx)

@@ -32,12 +32,11 @@ sort_by = left.selectbox(
     format_func=SORT_LABELS.get,
     help="Hidden (c) and empty (–) values go last; the total row stays at the bottom.",
 )
-order = right.radio(
-    "Order",
-    ["Highest first", "Lowest first"],
-    key="progress_sort_order",
-    horizontal=True,
-    disabled=sort_by == BY_SCHOOL,
+# Offered only when a figure is chosen (a greyed-out control's text would be too faint to read).
+order = (
+    "Highest first"
+    if sort_by == BY_SCHOOL
+    else right.radio("Order", ["Highest first", "Lowest first"], key="progress_sort_order", horizontal=True)
 )
 ranked = views.sorted_board(board, sort_by, descending=order == "Highest first")
 labels = {"school_id": "School"} | {name: FIGURES[name].title for name in views.BOARD_FIGURES}

@@ -22,7 +22,7 @@ from apptest_support import open_page
 
 from dashboard import components
 from dashboard.registry import PAGES_BY_KEY
-from data_access.suppression import FigureTable
+from data_access.disclosure import FigureTable
 
 VEGA_LITE = load_schema()
 # The pages whose figure blocks draw charts (the overview has tables and tiles only).

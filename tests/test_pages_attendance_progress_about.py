@@ -125,4 +125,4 @@ def test_about_renders_every_definition_for_every_role(demo_env: Snapshot, role:
     }
     sources = find_block(at.main, "about_comparators").dataframe[0].value
     assert {"England", "North West", "Wigan"} <= set(sources["Area"])
-    assert "25 November 2026" in text and "Okabe" in text
+    assert "2 December 2026" in text and "Okabe" in text  # the date of the checks, the palette
