@@ -38,7 +38,13 @@ STAT_COLUMNS = (
     "sessions_lost",
     "sdq_with_both",
     "sdq_improved",
+    # The attendance rate's cluster-robust interval (contract 4.2) from sums: Σp², Σp·n, Σn² over children.
+    "present_sq",
+    "present_possible",
+    "possible_sq",
 )
+
+_SQUARES = ("present_sq", "present_possible", "possible_sq")
 
 
 def child_stats(snapshot: Snapshot, filters: Filters, period: Period | None = None) -> pl.DataFrame:
@@ -66,7 +72,7 @@ def child_stats(snapshot: Snapshot, filters: Filters, period: Period | None = No
         .with_columns(
             pl.col(c).fill_null(0)
             for c in STAT_COLUMNS
-            if c not in ("children", "with_sessions", "persistent", "severe")
+            if c not in ("children", "with_sessions", "persistent", "severe", *_SQUARES)
         )
         .with_columns(
             children=pl.lit(1, pl.Int64),
@@ -74,6 +80,9 @@ def child_stats(snapshot: Snapshot, filters: Filters, period: Period | None = No
             # absence ÷ possible ≥ 10% and ≥ 50%, in integers so the boundaries are exact
             persistent=((possible > 0) & (10 * absent >= possible)).cast(pl.Int64),
             severe=((possible > 0) & (2 * absent >= possible)).cast(pl.Int64),
+            present_sq=pl.col("present").cast(pl.Int64) * pl.col("present").cast(pl.Int64),
+            present_possible=pl.col("present").cast(pl.Int64) * possible.cast(pl.Int64),
+            possible_sq=possible.cast(pl.Int64) * possible.cast(pl.Int64),
         )
     )
     return frame.select("child_idx", "school_id", *STAT_COLUMNS).collect()

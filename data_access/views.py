@@ -23,7 +23,6 @@ from data_access.disclosure import (
     RawTable,
     disclose,
     hide_rates_with_counts,
-    suppress,
 )
 from data_access.filters import Filters
 from data_access.periods import Period, format_date, year_before
@@ -31,6 +30,7 @@ from data_access.policy import policy_for
 from data_access.registry import BOARD_FIGURES, FIGURES
 from data_access.snapshots import Snapshot
 from data_access.tables import long_form, only, sorted_board
+from data_access.uncertainty import shown_with_intervals
 
 __all__ = ["BOARD_FIGURES", "FigureTable", "long_form", "only", "sorted_board"]
 
@@ -65,7 +65,7 @@ def board_table(
 ) -> FigureTable:
     """The board figures: one row per school in school_id order, then ``all`` (the ``report`` rows)."""
     raw = figures.board_raw(snapshot, filters, period)
-    return suppress(
+    return shown_with_intervals(
         raw,
         ["school_id"],
         BOARD_SPECS,
@@ -103,7 +103,7 @@ def by_period(
     raw = _with_events(pl.concat(frames)) if frames else pl.DataFrame()
     if raw.is_empty():
         return _empty(["order", "period", "period_key", "start", "end"], specs)
-    return suppress(
+    return shown_with_intervals(
         raw, ["order", "period", "period_key", "start", "end"], specs, apply=applies_suppression(role, public)
     )
 
@@ -113,7 +113,7 @@ def by_school(
 ) -> FigureTable:
     """Any figures by school with a total row (secondary suppression applies)."""
     raw = _with_events(figures.board_raw(snapshot, filters))
-    return suppress(
+    return shown_with_intervals(
         raw, ["school_id"], specs, apply=applies_suppression(role, public), total_key=("school_id", "all")
     )
 

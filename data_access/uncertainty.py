@@ -1,0 +1,289 @@
+"""95% intervals and tests of change on shown tables (contract sections 4.2 and 4.3), done once for every page.
+
+``shown_with_intervals`` is what ``views`` calls instead of ``disclosure.suppress`` for tables of board
+figures: it returns the same shown ``FigureTable`` (the same ``figures``, ``rows()`` and ``display()``) with,
+for every rate or percentage ``f`` that has an interval method in the registry, these extra columns:
+
+- ``f__num`` / ``f__den``: the numerator and denominator counts **as shown** to this viewer. They are
+  computed by passing the raw counts through the same disclosure function as any count figure
+  (``disclosure.suppress`` with a count spec), so for a protected viewer they are published counts (``c``
+  is null) and never exact ones; exact viewers get the exact counts. Attendance rates use sessions, so
+  they have none.
+- ``f__low`` / ``f__high``: the 95% interval, to one decimal place, by the registry's method: Wilson on
+  (``f__num``, ``f__den``), exact Poisson (Garwood) on ``f__num`` per 100 ``f__den``, or for the attendance
+  rate the cluster-robust ratio interval from the sums of the children's sessions (contract 4.2: the rate
+  and its interval come from sessions and are shown only where the rate is). Null where the figure is not
+  shown or there is no interval (k < 2).
+- ``f__se`` / ``f__exact``: for attendance rates, the standard error and the unrounded rate (for the test
+  of change), null where the rate is not shown.
+
+``change`` then calls a figure's change on its comparison period better / worse / no clear change by the
+contract's tests, from those shown counts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import polars as pl
+
+from data_access.disclosure import SUPPRESSED, FigureSpec, FigureTable, ShownValue, format_shown, suppress
+from data_access.intervals import (
+    AttendanceEstimate,
+    Change,
+    Interval,
+    census_change,
+    compare_attendance,
+    compare_proportions,
+    compare_rates,
+    poisson_rate_interval,
+    round1,
+    wilson_interval,
+)
+from data_access.registry import FIGURES, Figure
+
+INTERVAL_COLUMNS: Final = ("__low", "__high")
+_SUMS: Final = ("present_sq", "present_possible", "possible_sq")
+
+
+def interval_figure(name: str) -> Figure | None:
+    """The registry entry of ``name`` when it is a rate or percentage with an interval method, else None."""
+    figure = FIGURES.get(name)
+    if figure is None or figure.interval is None or figure.kind not in ("rate", "percentage"):
+        return None
+    return figure
+
+
+def _count_specs(specs: Sequence[FigureSpec]) -> tuple[FigureSpec, ...]:
+    """Count specs (published like any count) for the numerator and denominator of each Wilson/Poisson rate."""
+    out: list[FigureSpec] = []
+    for spec in specs:
+        figure = interval_figure(spec.name)
+        if figure is None or figure.interval == "cluster_ratio" or spec.denominator is None:
+            continue
+        out.append(FigureSpec(f"{spec.name}__num", "count", spec.numerator))
+        out.append(FigureSpec(f"{spec.name}__den", "count", spec.denominator))
+    return tuple(out)
+
+
+def attendance_from_sums(
+    present: int, possible: int, children: int, present_sq: int, present_possible: int, possible_sq: int
+) -> AttendanceEstimate | None:
+    """The cluster-robust ratio estimate (``intervals.attendance_estimate``) from sums over the k children
+    with a possible session: P = Σp, N = Σn, k, Σp², Σp·n, Σn². Σ(p − R·n)² = (Σp²·N² − 2·P·N·Σpn + P²·Σn²) ÷ N²
+    in exact integers, so the result does not depend on the order of the children."""
+    if possible <= 0 or children <= 0:
+        return None
+    rate = present / possible * 100
+    if children < 2:
+        return AttendanceEstimate(present, possible, children, rate, None)
+    squares_n2 = (
+        present_sq * possible**2 - 2 * present * possible * present_possible + present**2 * possible_sq
+    )
+    squares = max(squares_n2, 0) / possible**2
+    se = (children / (children - 1) * squares) ** 0.5 / possible * 100
+    return AttendanceEstimate(present, possible, children, rate, se)
+
+
+def _as_count(value: Any, status: str) -> int | None:
+    return int(value) if status == "shown" and value is not None else None
+
+
+def shown_with_intervals(
+    raw: pl.DataFrame,
+    keys: Sequence[str],
+    specs: Sequence[FigureSpec],
+    *,
+    apply: bool,
+    total_key: tuple[str, Any] | None = None,
+) -> FigureTable:
+    """``disclosure.suppress(raw, keys, specs, ...)`` plus each rate's shown counts and 95% interval.
+
+    The interval columns are not in ``figures``, so the table's ``rows()`` and ``display()`` are unchanged;
+    read them with ``interval_rows`` / ``display_with_intervals`` / ``interval_of``.
+    """
+    table = suppress(raw, keys, specs, apply=apply, total_key=total_key)
+    count_specs = _count_specs(specs)
+    # Primary protection only: each count is published on its own (cell by cell), never shown by itself.
+    counts = suppress(raw, keys, count_specs, apply=apply) if count_specs else None
+    frame = table.frame
+    extra: dict[str, pl.Series] = {}
+    has_sums = all(c in raw.columns for c in (*_SUMS, "present", "possible", "with_sessions"))
+    for spec in specs:
+        figure = interval_figure(spec.name)
+        if figure is None:
+            continue
+        status = frame[f"{spec.name}__status"].to_list()
+        lows: list[float | None] = []
+        highs: list[float | None] = []
+        if figure.interval == "cluster_ratio":
+            if not has_sums or spec.numerator != "present":
+                continue  # absence rates by month come without the children's sums: no interval here
+            ses: list[float | None] = []
+            exacts: list[float | None] = []
+            for i, row in enumerate(raw.select("present", "possible", "with_sessions", *_SUMS).iter_rows()):
+                estimate = attendance_from_sums(*(int(v or 0) for v in row)) if status[i] == "shown" else None
+                interval = estimate.interval if estimate is not None else None
+                lows.append(round1(interval.low) if interval else None)
+                highs.append(round1(interval.high) if interval else None)
+                ses.append(estimate.se if estimate is not None else None)
+                exacts.append(estimate.rate if estimate is not None else None)
+            extra[f"{spec.name}__se"] = pl.Series(ses, dtype=pl.Float64)
+            extra[f"{spec.name}__exact"] = pl.Series(exacts, dtype=pl.Float64)
+        else:
+            assert counts is not None
+            num = [
+                _as_count(v, s)
+                for v, s in counts.frame.select(f"{spec.name}__num", f"{spec.name}__num__status").iter_rows()
+            ]
+            den = [
+                _as_count(v, s)
+                for v, s in counts.frame.select(f"{spec.name}__den", f"{spec.name}__den__status").iter_rows()
+            ]
+            for i in range(frame.height):
+                interval: Interval | None = None
+                if status[i] == "shown":
+                    if figure.interval == "wilson":
+                        interval = wilson_interval(num[i], den[i])
+                    else:
+                        interval = poisson_rate_interval(num[i], den[i], per=spec.scale)
+                lows.append(round1(interval.low) if interval else None)
+                highs.append(round1(interval.high) if interval else None)
+            extra[f"{spec.name}__num"] = pl.Series(num, dtype=pl.Int64)
+            extra[f"{spec.name}__den"] = pl.Series(den, dtype=pl.Int64)
+        extra[f"{spec.name}__low"] = pl.Series(lows, dtype=pl.Float64)
+        extra[f"{spec.name}__high"] = pl.Series(highs, dtype=pl.Float64)
+    frame = frame.with_columns(**extra) if extra else frame
+    return FigureTable(frame, table.keys, table.figures, table.suppressed)
+
+
+def has_interval(table: FigureTable, name: str) -> bool:
+    """True when the table carries an interval for the figure ``name``."""
+    return f"{name}__low" in table.frame.columns
+
+
+def interval_of(row: Mapping[str, Any], name: str) -> tuple[float, float] | None:
+    """The shown interval (low, high) of ``name`` in a row of a table's frame, or None."""
+    low, high = row.get(f"{name}__low"), row.get(f"{name}__high")
+    if low is None or high is None:
+        return None
+    return float(low), float(high)
+
+
+def interval_rows(table: FigureTable) -> list[dict[str, ShownValue]]:
+    """``table.rows()`` with every rate or percentage ``X`` followed by ``X_low`` and ``X_high`` (contract 7):
+    numbers to one decimal, ``"c"`` where the figure is ``c``, ``None`` where there is no interval."""
+    out: list[dict[str, ShownValue]] = []
+    for shown, row in zip(table.rows(), table.frame.iter_rows(named=True), strict=True):
+        wide: dict[str, ShownValue] = {}
+        for column, value in shown.items():
+            wide[column] = value
+            if column in table.figures and interval_figure(column) is not None:
+                if value == SUPPRESSED:
+                    wide[f"{column}_low"] = wide[f"{column}_high"] = SUPPRESSED
+                else:
+                    bounds = interval_of(row, column) if value is not None else None
+                    wide[f"{column}_low"] = bounds[0] if bounds else None
+                    wide[f"{column}_high"] = bounds[1] if bounds else None
+        out.append(wide)
+    return out
+
+
+def interval_text(value: ShownValue, bounds: tuple[float, float] | None) -> str:
+    """``88.3 (86.9 to 89.6)``; the value alone when there is no interval (``c``, ``–``, k < 2)."""
+    text = format_shown(value)
+    if bounds is None or not isinstance(value, int | float):
+        return text
+    return f"{text} ({bounds[0]:.1f} to {bounds[1]:.1f})"
+
+
+def display_with_intervals(table: FigureTable, labels: dict[str, str] | None = None) -> pl.DataFrame:
+    """``table.display(labels)`` with each rate or percentage written with its 95% interval,
+    ``88.3 (86.9 to 89.6)``."""
+    shown = table.display(labels)
+    labels = labels or {}
+    replace: dict[str, list[str]] = {}
+    rows = table.rows()
+    raw_rows = table.frame.to_dicts()
+    for name in table.figures:
+        if not has_interval(table, name):
+            continue
+        replace[labels.get(name, name)] = [
+            interval_text(shown_row[name], interval_of(raw, name))
+            for shown_row, raw in zip(rows, raw_rows, strict=True)
+        ]
+    return shown.with_columns(pl.Series(k, v, dtype=pl.String) for k, v in replace.items())
+
+
+INTERVAL_NOTE: Final = (
+    "Brackets give the 95% interval: the range the figure would plausibly take if the same children's "
+    "year were run again. A change is called better or worse only when it is statistically significant."
+)
+
+
+# ------------------------------------------------------------------------------------------ tests of change
+
+
+def _estimate(row: Mapping[str, Any], name: str) -> AttendanceEstimate | None:
+    if row.get(f"{name}__status") != "shown" or row.get(f"{name}__exact") is None:
+        return None
+    return AttendanceEstimate(0, 0, 0, float(row[f"{name}__exact"]), row.get(f"{name}__se"))
+
+
+def _shown_count(row: Mapping[str, Any], column: str) -> int | None:
+    if row.get(f"{column}__status", "shown") != "shown" or row.get(column) is None:
+        return None
+    return int(row[column])
+
+
+def change(name: str, now: Mapping[str, Any], before: Mapping[str, Any]) -> Change:
+    """The change of figure ``name`` from ``before`` to ``now`` (rows of shown tables with their interval
+    columns, e.g. the ``all`` rows of two ``views.board_table``s) and what it may be called (contract 4.3).
+
+    Percentages: Newcombe on the shown counts; rates per 100 and counts of events: the exact conditional
+    test with the shown children as exposure; attendance: the normal test on the cluster-robust SEs;
+    children: a census, no test; anything else (sessions lost): no test. No test when either side is
+    ``c`` or null.
+    """
+    figure = FIGURES[name]
+    better = figure.better
+    if name == "children" or (figure.counts == "children" and figure.kind == "count"):
+        return census_change(_shown_count(now, name), _shown_count(before, name))
+    if better is None:
+        return Change(None, None, "none")
+    if figure.interval == "cluster_ratio":
+        return compare_attendance(_estimate(now, name), _estimate(before, name), better)
+    if figure.interval == "wilson":
+        return compare_proportions(
+            _shown_count(now, f"{name}__num") if _shown_count(now, name) is not None else None,
+            now.get(f"{name}__den"),
+            _shown_count(before, f"{name}__num") if _shown_count(before, name) is not None else None,
+            before.get(f"{name}__den"),
+            better,
+        )
+    if figure.interval == "poisson":
+        return compare_rates(
+            _shown_count(now, f"{name}__num") if _shown_count(now, name) is not None else None,
+            now.get(f"{name}__den"),
+            _shown_count(before, f"{name}__num") if _shown_count(before, name) is not None else None,
+            before.get(f"{name}__den"),
+            better,
+        )
+    if figure.kind == "count" and figure.counts in ("referrals", "suspensions"):
+        # A count of events is tested through its rate per 100 children (contract 4.3).
+        return compare_rates(
+            _shown_count(now, name), _shown_count(now, "children"),
+            _shown_count(before, name), _shown_count(before, "children"), better,
+        )  # fmt: skip
+    return Change(None, None, "none")
+
+
+def change_words(result: Change, figure: Figure) -> str:
+    """The change in words for a tile or a table: ``better (lower is better)``, ``no clear change``, or ''
+    when there is no test."""
+    if result.verdict is None:
+        return ""
+    if result.verdict == "no clear change":
+        return "no clear change"
+    return f"{result.verdict} ({figure.direction_text})" if figure.direction_text else result.verdict
