@@ -274,6 +274,27 @@ def download_row(
         )  # fmt: skip
 
 
+def change_delta(name: str, now: Any, before: Any, result: Any) -> tuple[str | None, Any]:
+    """A tile's delta text and colour (contract 4.3): ``+3 · no clear change`` in grey, ``−4.2 points · better``
+    in green, ``+2.0 points · worse`` in red; a census count (children) with its change and no words; ``None``
+    (no delta) when either side is ``c`` or null. Colour never says anything the words do not."""
+    figure = FIGURES[name]
+    if not isinstance(now, int | float) or not isinstance(before, int | float):
+        return None, "off"
+    difference = float(now) - float(before)
+    if figure.percent:
+        number = f"{difference:+.1f} points" if round(difference, 1) != 0 else "0.0 points"
+    elif isinstance(now, float) or isinstance(before, float):
+        number = f"{difference:+.1f}" if round(difference, 1) != 0 else "0.0"
+    else:
+        number = f"{int(difference):+d}" if difference != 0 else "0"
+    words = result.words() if result is not None else ""
+    if not words:
+        return number, "off"
+    colour = {"better": "green", "worse": "red"}.get(words, "off")
+    return f"{number} · {words}", colour
+
+
 def value_text(value: Any, unit: str = "%") -> str:
     """A headline value as text: ``c``, ``–`` or the number with its unit."""
     if value is None:

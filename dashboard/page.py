@@ -7,7 +7,7 @@ from a deep link (which skips ``app.py``) still shows nothing but the login form
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from html import escape
 from typing import Final, NoReturn, TypeVar
@@ -24,7 +24,7 @@ from dashboard.text import plain
 from data_access import enrolment
 from data_access.contract import SUPPRESSION_FOOTNOTE
 from data_access.filters import Filters, default_period_for
-from data_access.periods import Period, format_date, periods_for_snapshot
+from data_access.periods import Period, as_shown, format_date, periods_for_snapshot, year_before
 from data_access.policy import Policy, policy_for
 from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, forget_cached, open_snapshot
 
@@ -89,6 +89,12 @@ class PageContext:
     def role(self) -> str:
         """The viewer's role."""
         return self.viewer.role
+
+    @property
+    def comparison(self) -> Period:
+        """The period the figures are compared with: the same span a year earlier for a period "so far",
+        else the same named period of the previous academic year (contract 4.1)."""
+        return year_before(self.filters.period)
 
     @property
     def as_of_text(self) -> str:
@@ -204,6 +210,9 @@ def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
         )  # fmt: skip
     else:
         filters, notices = st.session_state.get("_filters_value") or Filters(period=default), []
+    # A period not over is shown "so far": to the snapshot date, or the last month end for protected roles
+    # (contract 4.1); the URL keeps the named period.
+    filters = replace(filters, period=as_shown(filters.period, snapshot.snapshot_date, policy.suppressed))
     ctx = PageContext(spec, viewer, policy, state, snapshot, filters, periods, school_names)
     _header(ctx, notices, with_filters=with_filters)
     _refusal_banner(state, policy)

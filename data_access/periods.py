@@ -266,7 +266,14 @@ def short_term_label(label: str) -> str:
 
 
 def year_before(period: Period) -> Period:
-    """The same period one year earlier (the same term of the previous academic year for terms)."""
+    """The same period one year earlier (the same term of the previous academic year for terms; for a year or
+    term cut short "so far", the same span a year earlier: contract 4.1)."""
+    if cut_short(period):
+        start, end = _shift_year(period.start), _shift_year(period.end)
+        named = academic_year(academic_year_start(start))
+        if period.kind == "term":
+            named = term_period(academic_year_start(start), term_of(period.start))
+        return Period(start, end, period.kind, f"{named.label} to {format_date(end)}")
     if period.kind == "year":
         return academic_year(academic_year_start(period.start) - 1)
     if period.kind == "term":
@@ -338,6 +345,38 @@ def covered(period: Period, snapshot_date: date, protected: bool = False) -> Per
     return Period(period.start, end, period.kind, so_far_label(period, end))
 
 
+def natural_end(period: Period) -> date:
+    """The last day of an academic year or term as named (its ``end`` for any other period)."""
+    if period.kind == "year":
+        return academic_year(academic_year_start(period.start)).end
+    if period.kind == "term":
+        return term_period(academic_year_start(period.start), term_of(period.start)).end
+    return period.end
+
+
+def cut_short(period: Period) -> bool:
+    """True for a year or term that ``covered`` has cut at a date before its named end ("so far")."""
+    return period.kind in ("year", "term") and period.end < natural_end(period)
+
+
+def named_period(period: Period) -> Period:
+    """The whole named academic year or term that a period cut short "so far" was cut from (else itself)."""
+    if not cut_short(period):
+        return period
+    start_year = academic_year_start(period.start)
+    return (
+        academic_year(start_year) if period.kind == "year" else term_period(start_year, term_of(period.start))
+    )
+
+
+def as_shown(period: Period, snapshot_date: date, protected: bool) -> Period:
+    """The period as a viewer's figures cover it (contract 4.1): the named period when it is over, else
+    [start, the snapshot date (exact roles) or the last month end (protected)] labelled "so far, to <date>".
+    The period itself when nothing of it is covered yet."""
+    whole = named_period(period)
+    return covered(whole, snapshot_date, protected) or whole
+
+
 def shift_back_a_year(day: date) -> date:
     """The same day a year earlier; 29 February maps to 28 February."""
     return _shift_year(day)
@@ -353,7 +392,7 @@ def comparison_period(period: Period, snapshot_date: date, protected: bool = Fal
     29 February maps to 28 February. None when the period has no covered day yet.
     """
     if is_over(period, snapshot_date):
-        return year_before(period)
+        return year_before(period)  # a period cut short "so far" gives the same span a year earlier
     span = covered(period, snapshot_date, protected)
     if span is None:
         return None

@@ -1,12 +1,13 @@
-"""Overview: headline figures with their change on the year before and a trend by term, then the board table."""
+"""Overview: headline figures with their change on the same point last year and a trend by term, then the board
+table with 95% intervals."""
 
 import polars as pl
 import streamlit as st
 
-from dashboard.components import figure_block, value_text
+from dashboard.components import change_delta, figure_block, value_text
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import views
-from data_access.periods import terms_up_to, year_before
+from data_access import uncertainty, views
+from data_access.periods import cut_short, partial_points, terms_up_to
 from data_access.registry import FIGURES, HEADLINES
 
 ctx = page_setup("overview")
@@ -14,51 +15,69 @@ if empty_selection(ctx):
     st.stop()
 
 period = ctx.filters.period
-before = year_before(period)
-now_row = ctx.view(views.board_table).rows()[-1]
-before_row = ctx.view(views.board_table, period=before).rows()[-1]
-terms = terms_up_to(min(period.end, ctx.snapshot.snapshot_date), ctx.snapshot.first_day)
-trend = ctx.view(views.by_period, terms).rows()
+before = ctx.comparison
+board = ctx.view(views.board_table)
+before_board = ctx.view(views.board_table, period=before)
+now_row, before_row = board.rows()[-1], before_board.rows()[-1]
+now_detail, before_detail = board.frame.row(-1, named=True), before_board.frame.row(-1, named=True)
+terms = terms_up_to(period.end, ctx.snapshot.first_day)
+# A term not over is partial: the small line shows complete terms only (st.metric cannot mark a point).
+complete_terms = tuple(
+    t for t, partial in zip(terms, partial_points(terms, period.end), strict=True) if not partial
+)
+trend = ctx.view(views.by_period, complete_terms).rows()
 
 st.subheader("Headline figures", anchor=False)
-st.caption(f"Each compared with {before.describe()}; the small line shows the figure term by term.")
+compared = f"the same point last year, {before.describe()}" if cut_short(period) else before.describe()
+st.caption(
+    f"{period.describe()}, each compared with {compared}. A change is called better or worse only when it is "
+    "statistically significant; otherwise it is “no clear change”. Brackets: 95% interval. The small line "
+    "shows the figure term by term (complete terms)."
+)
 # Row by row (three tiles to a row), so that reading, tab and screen-reader order go across, then down; on a
 # narrow screen each row stacks in the same order.
 rows = [st.columns(3) for _ in range(0, len(HEADLINES), 3)]
 for index, name in enumerate(HEADLINES):
     figure = FIGURES[name]
-    unit, hint = ("%" if figure.percent else ""), (figure.direction_text or "more children")
-    headline = views.Headline(name, now_row[name], before_row[name])
-    change = headline.change
+    unit = "%" if figure.percent else ""
+    result = uncertainty.change(name, now_detail, before_detail)
+    delta, colour = change_delta(name, now_row[name], before_row[name], result)
     spark = [row[name] if isinstance(row[name], int | float) else None for row in trend]
     while spark and spark[0] is None:  # terms before the programme had anyone in scope
         spark.pop(0)
     # st.metric cannot draw a gap, and a hidden value must never be drawn: no sparkline if one is hidden.
     spark_ok = len(spark) > 1 and all(v is not None for v in spark)
+    bounds = uncertainty.interval_of(now_detail, name) if isinstance(now_row[name], float) else None
     with rows[index // 3][index % 3]:
         st.metric(
             figure.title,
-            value_text(headline.now, unit),
-            delta=None if change is None else (f"{change:+.1f} points" if unit == "%" else f"{change:+g}"),
-            # No change is neither good nor bad news: grey, not a red or green arrow.
-            delta_color="off"
-            if figure.better is None or change == 0
-            else ("inverse" if figure.better == "lower" else "normal"),
-            help=f"{figure.definition} Year before: {value_text(headline.before, unit)} ({hint}).",
+            value_text(now_row[name], unit),
+            delta=delta,
+            delta_color=colour,
+            help=f"{figure.definition} {figure.direction_text or 'A count of children: no test.'}",
             border=True,
             chart_data=spark if spark_ok else None,
             chart_type="line",
         )
+        detail = (
+            f"Same point last year: {value_text(before_row[name], unit)}"
+            if cut_short(period)
+            else (f"Year before: {value_text(before_row[name], unit)}")
+        )
+        if bounds is not None:
+            detail = f"95% interval {bounds[0]:.1f} to {bounds[1]:.1f} · " + detail
+        st.caption(detail)
 
-board = ctx.view(views.board_table)
 labels = {"school_id": "School"} | {name: FIGURES[name].title for name in views.BOARD_FIGURES}
-named = board.display(labels).with_columns(
+named = uncertainty.display_with_intervals(board, labels).with_columns(
     pl.col("School").replace(ctx.school_names | {"all": "All selected schools"})
 )
 figure_block(
     ctx, key="board", title="School-by-school board figures",
-    description="One row per school with every board figure for the period, then the total for all schools shown.",
+    description="One row per school with every board figure for the period, then the total for all schools shown; "
+    "each rate and percentage with its 95% interval in brackets.",
     chart=None, table=named, suppressed=board.has_suppressed_values, definitions=views.BOARD_FIGURES,
+    note=uncertainty.INTERVAL_NOTE,
     # On a phone the school names stay pinned at the left and the figures scroll beside them.
     column_config={"School": st.column_config.TextColumn("School", pinned=True, width="medium")},
 )  # fmt: skip
