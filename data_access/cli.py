@@ -51,6 +51,11 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=("councillor", "commissioner", "allchild", "admin"),
         help="whose data policy to apply (default: councillor, the most restricted)",
     )
+    report.add_argument(
+        "--intervals",
+        action="store_true",
+        help="follow every rate or percentage X with its 95%% interval, X_low and X_high (contract 4.2)",
+    )
     report.add_argument("--format", default="json", choices=("json", "csv"))
 
     demo = commands.add_parser(

@@ -14,13 +14,14 @@ from data_access.disclosure import ShownValue
 from data_access.filters import Filters
 from data_access.periods import custom
 from data_access.snapshots import SnapshotError, open_snapshot
+from data_access.uncertainty import interval_figure, interval_rows
 from data_access.views import BOARD_FIGURES, board_table
 
 REPORT_COLUMNS = ("school_id", *BOARD_FIGURES)
 
 
 def report_rows(
-    snapshot_dir: Any, date_from: date, date_to: date, schools: list[str], role: str
+    snapshot_dir: Any, date_from: date, date_to: date, schools: list[str], role: str, intervals: bool = False
 ) -> dict[str, Any]:
     """The report as a JSON-ready dict; raises ``SnapshotError`` or ``ValueError`` for refused input."""
     snapshot = open_snapshot(snapshot_dir)
@@ -37,17 +38,27 @@ def report_rows(
         "from": date_from.isoformat(),
         "to": date_to.isoformat(),
         "role": role,
-        "rows": table.rows(),
+        "rows": interval_rows(table) if intervals else table.rows(),
     }
 
 
-def to_csv(rows: list[dict[str, ShownValue]]) -> str:
+def interval_columns() -> tuple[str, ...]:
+    """The report's columns with ``--intervals``: every rate or percentage ``X`` followed by ``X_low``, ``X_high``."""
+    return tuple(
+        c
+        for name in REPORT_COLUMNS
+        for c in ((name, f"{name}_low", f"{name}_high") if interval_figure(name) else (name,))
+    )
+
+
+def to_csv(rows: list[dict[str, ShownValue]], intervals: bool = False) -> str:
     """The report rows as CSV with the JSON's columns in order (``c`` kept, empty for nothing to compute)."""
+    columns = interval_columns() if intervals else REPORT_COLUMNS
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REPORT_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in REPORT_COLUMNS])
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])
     return out.getvalue()
 
 
@@ -71,7 +82,8 @@ def run_report_command(args: argparse.Namespace) -> int:
     """Run ``python -m data_access report``; exit 2 with a clear message on bad input."""
     try:
         date_from, date_to = dates_from_args(args.date_from, args.date_to)
-        result = report_rows(args.snapshot_dir, date_from, date_to, args.school, args.role)
+        intervals = bool(getattr(args, "intervals", False))
+        result = report_rows(args.snapshot_dir, date_from, date_to, args.school, args.role, intervals)
     except SnapshotError as error:
         print(f"error: the snapshot was refused.\n{error}", file=sys.stderr)
         return 2
@@ -79,7 +91,7 @@ def run_report_command(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.format == "csv":
-        sys.stdout.write(to_csv(result["rows"]))
+        sys.stdout.write(to_csv(result["rows"], intervals))
     else:
         print(json.dumps(result, indent=2))
     return 0
