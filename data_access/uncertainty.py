@@ -124,9 +124,9 @@ def shown_with_intervals(
             exacts: list[float | None] = []
             for i, row in enumerate(raw.select("present", "possible", "with_sessions", *_SUMS).iter_rows()):
                 estimate = attendance_from_sums(*(int(v or 0) for v in row)) if status[i] == "shown" else None
-                interval = estimate.interval if estimate is not None else None
-                lows.append(round1(interval.low) if interval else None)
-                highs.append(round1(interval.high) if interval else None)
+                band = estimate.interval if estimate is not None else None
+                lows.append(round1(band.low) if band else None)
+                highs.append(round1(band.high) if band else None)
                 ses.append(estimate.se if estimate is not None else None)
                 exacts.append(estimate.rate if estimate is not None else None)
             extra[f"{spec.name}__se"] = pl.Series(ses, dtype=pl.Float64)
