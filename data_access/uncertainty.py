@@ -24,6 +24,7 @@ contract's tests, from those shown counts only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
@@ -287,3 +288,81 @@ def change_words(result: Change, figure: Figure) -> str:
     if result.verdict == "no clear change":
         return "no clear change"
     return f"{result.verdict} ({figure.direction_text})" if figure.direction_text else result.verdict
+
+
+# ------------------------------------------------------------------------------------------------ funnel plot
+
+
+FUNNEL_FIGURES: Final = tuple(
+    f.name for f in FIGURES.values() if f.section == "board" and f.interval in ("wilson", "poisson")
+)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """A funnel plot of one figure by school: points, limits, the programme's figure, schools left off."""
+
+    figure: str
+    schools: pl.DataFrame  # school_id, n, value, position, verdict, group
+    limits: pl.DataFrame  # n, lower998, lower95, upper95, upper998
+    centre: float | None
+    left_off: tuple[str, ...]
+
+
+def funnel_of(table: FigureTable, name: str) -> Funnel:
+    """The funnel plot of figure ``name`` from a shown board table (schools, then ``all``).
+
+    Each school's point is its shown figure against its shown denominator (children, or children with a
+    possible session / with both scores); the centre is the programme's figure from the ``all`` row's shown
+    counts. A school whose figure is not shown (``c``, nothing to compute, or fewer than 10 in its shown
+    denominator for a protected table) is left off and named in ``left_off``. The 95% limits decide a school's
+    verdict (better / worse / within), by the figure's better direction.
+    """
+    from data_access.funnel import classify, funnel_denominators, funnel_limits, funnel_verdict
+
+    figure = FIGURES[name]
+    kind: Any = "proportion" if figure.interval == "wilson" else "rate"
+    rows = table.frame.to_dicts()
+    total = next((r for r in rows if r.get("school_id") == "all"), None)
+    centre = None
+    if total is not None and total.get(f"{name}__num") is not None and total.get(f"{name}__den"):
+        centre = (
+            min(total[f"{name}__num"], total[f"{name}__den"]) * 100 / total[f"{name}__den"]
+            if kind == "proportion"
+            else total[f"{name}__num"] * 100 / total[f"{name}__den"]
+        )
+    points: list[dict[str, Any]] = []
+    left_off: list[str] = []
+    for row in rows:
+        school = row.get("school_id")
+        if school == "all":
+            continue
+        n = int(row.get(f"{name}__den") or 0)
+        shown = row.get(f"{name}__status") == "shown" and n > 0
+        if not shown or (table.suppressed and n < 10) or centre is None:
+            left_off.append(str(school))
+            continue
+        value = float(row[name])
+        position = classify(value, n, centre, kind)
+        verdict = funnel_verdict(position, figure.better or "higher")
+        group = {
+            "within": "Within the 95% limits",
+            "better": "Outside 95%: better",
+            "worse": "Outside 95%: worse",
+        }[verdict]
+        points.append({"school_id": school, "n": n, "value": value, "position": position, "verdict": verdict,
+                       "group": group})  # fmt: skip
+    schema = {"school_id": pl.String, "n": pl.Int64, "value": pl.Float64, "position": pl.String,
+              "verdict": pl.String, "group": pl.String}  # fmt: skip
+    frame = pl.DataFrame(points, schema=schema)
+    largest = max([p["n"] for p in points], default=10)
+    limits = pl.DataFrame(
+        [
+            {"n": lim.denominator, "lower998": lim.lower998, "lower95": lim.lower95, "upper95": lim.upper95,
+             "upper998": lim.upper998}
+            for lim in (funnel_limits(centre, funnel_denominators(largest), kind) if centre is not None else [])
+        ],
+        schema={"n": pl.Int64, "lower998": pl.Float64, "lower95": pl.Float64, "upper95": pl.Float64,
+                "upper998": pl.Float64},
+    )  # fmt: skip
+    return Funnel(name, frame, limits, centre, tuple(left_off))

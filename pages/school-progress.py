@@ -5,9 +5,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard.charts import bar_chart, long_form, small_multiples
+from dashboard.charts import uncertainty as charts_uncertainty
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import assessments, comparators, views
+from data_access import assessments, comparators, uncertainty, views
 from data_access.contract import ATTAINMENT_LEVELS, SDQ_TOTAL_BANDS
 from data_access.registry import FIGURES
 
@@ -40,20 +41,70 @@ order = (
 )
 ranked = views.sorted_board(board, sort_by, descending=order == "Highest first")
 labels = {"school_id": "School"} | {name: FIGURES[name].title for name in views.BOARD_FIGURES}
-named = ranked.display(labels).with_columns(
+named = uncertainty.display_with_intervals(ranked, labels).with_columns(
     pl.col("School").replace(ctx.school_names | {"all": "All selected schools"})
+)
+# The Chart tab: a funnel plot of one figure (each school against its number of children, with the 95% and
+# 99.8% limits around the programme's figure); the limits, not the tests of change, decide a school's mark.
+funnel_name = st.selectbox(
+    "Figure on the funnel plot",
+    list(uncertainty.FUNNEL_FIGURES),
+    key="progress_funnel_figure",
+    format_func=lambda n: FIGURES[n].title,
+    help="Each school's figure against its number of children, with the limits within which a school's figure "
+    "would fall by chance alone if every school were like the programme as a whole.",
+)
+funnel = uncertainty.funnel_of(board, funnel_name)
+funnel_figure = FIGURES[funnel_name]
+points = funnel.schools.with_columns(school=pl.col("school_id").replace(ctx.school_names))
+funnel_description = (
+    f"Each school's {funnel_figure.title.lower()} ({funnel_figure.unit}) against its number of children, with "
+    "the programme's figure and the 95% and 99.8% limits around it: a school outside the 95% limits is "
+    f"marked better or worse than the programme ({funnel_figure.direction_text})."
+)
+placed = [
+    f"{row['school']}: {row['value']:.1f} on {row['n']} children, "
+    + ("within the limits" if row["verdict"] == "within" else f"outside the 95% limits, {row['verdict']}")
+    for row in points.iter_rows(named=True)
+]
+left_off = [ctx.school_names.get(s, s) for s in funnel.left_off]
+funnel_note = "**On the funnel plot:** " + ("; ".join(placed) or "no school") + "."
+if left_off:
+    funnel_note += f"  \n**Left off the plot:** {', '.join(left_off)} — the figure is not shown for " + (
+        "fewer than 10 children or a hidden value (c)."
+        if board.suppressed
+        else "no children to compute it on."
+    )
+funnel_chart = (
+    charts_uncertainty.funnel_plot(
+        points,
+        funnel.limits,
+        centre=funnel.centre,
+        title=f"{funnel_figure.title}: schools against the programme",
+        description=funnel_description,
+        y_title=f"{funnel_figure.short_label}",
+        x_title="Children (the figure's denominator)",
+        subtitle=f"{ctx.filters.period.describe()}; dashed: 95% limits, dotted: 99.8% limits",
+    )
+    if funnel.centre is not None and funnel.schools.height
+    else None
 )
 figure_block(
     ctx,
     key="progress_board",
     title="Board figures by school",
-    description="One row per school with every board figure for the period (the same figures as the board "
-    "report), then the total for all schools shown.",
-    chart=None,
+    description="Chart: a funnel plot of the chosen figure by school. Table: one row per school with every "
+    "board figure for the period (the same figures as the board report) and its 95% interval, then the total "
+    "for all schools shown.",
+    chart=funnel_chart,
     table=named,
     suppressed=board.has_suppressed_values,
     definitions=views.BOARD_FIGURES,
-    note="Use “Sort schools by” above to rank the schools; clicking a column heading sorts the text as shown.",
+    chart_depends_on=funnel_name,
+    note=funnel_note
+    + "  \n"
+    + uncertainty.INTERVAL_NOTE
+    + "  \nUse “Sort schools by” above to rank the schools; clicking a column heading sorts the text as shown.",
 )
 
 # ------------------------------------------------------------------------------------------------ small multiples
