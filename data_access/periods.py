@@ -417,3 +417,15 @@ def partial_points(points: Sequence[Period | date], snapshot_date: date) -> list
         period = point if isinstance(point, Period) else month_period(point)
         out.append(not is_over(period, snapshot_date))
     return out
+
+
+def months_up_to(end: date, first_day: date, count: int = 24) -> tuple[Period, ...]:
+    """The last ``count`` calendar months up to ``end`` (the last one cut at ``end`` when it is not over), not
+    before the month of ``first_day``; each labelled ``Nov 2026`` (the points of a monthly series)."""
+    out: list[Period] = []
+    month = end.replace(day=1)
+    while len(out) < count and month >= first_day.replace(day=1):
+        whole = month_period(month)
+        out.append(Period(whole.start, min(whole.end, end), "custom", whole.label))
+        month = (month - timedelta(days=1)).replace(day=1)
+    return tuple(reversed(out))

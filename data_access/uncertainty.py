@@ -366,3 +366,83 @@ def funnel_of(table: FigureTable, name: str) -> Funnel:
                 "upper998": pl.Float64},
     )  # fmt: skip
     return Funnel(name, frame, limits, centre, tuple(left_off))
+
+
+# ------------------------------------------------------------------------------------------------ SPC (XmR)
+
+
+@dataclass(frozen=True)
+class MonthlySpc:
+    """An XmR chart of one figure month by month, with the frame a chart draws and the summary in words."""
+
+    figure: str
+    frame: pl.DataFrame  # month, label, value, status, partial, variation, group, rules
+    chart: Any  # data_access.spc.XmR
+    hidden_share: float
+
+    def table(self, value_title: str) -> pl.DataFrame:
+        """The chart's numbers as shown: month, value (``c``, ``–``), variation and the rules broken."""
+        return self.frame.select(
+            pl.col("label").alias("Month"),
+            pl.when(pl.col("status") == "c").then(pl.lit("c")).when(pl.col("value").is_null()).then(pl.lit("–"))
+            .otherwise(pl.col("value").round(1).cast(pl.String)).alias(value_title),
+            pl.col("variation").alias("Variation"),
+            pl.col("rules").alias("Rules broken"),
+        )  # fmt: skip
+
+    def summary(self) -> str:
+        """The latest complete month's variation in words (Making Data Count)."""
+        text: str = self.chart.summary()
+        if self.chart.provisional:
+            text += f" The limits are provisional: fewer than {15} complete months."
+        return text
+
+
+def monthly_spc(table: FigureTable, name: str, snapshot_date: Any) -> MonthlySpc:
+    """The XmR chart of figure ``name`` over the months of a ``views.by_period`` table (one row per month,
+    keys ``period`` and ``start``). Hidden (``c``) and empty months are gaps; a month not over at
+    ``snapshot_date`` is partial (drawn hollow, left out of the limits and rules)."""
+    from data_access.periods import partial_points
+    from data_access.spc import xmr
+
+    figure = FIGURES[name]
+    rows = table.frame.to_dicts()
+    values = [
+        float(r[name]) if r[f"{name}__status"] == "shown" and r[name] is not None else None for r in rows
+    ]
+    starts = [r["start"] for r in rows]
+    partial = partial_points(starts, snapshot_date)
+    chart = xmr(values, figure.better or "higher", partial)
+    groups = []
+    for point in chart.points:
+        if point.value is None:
+            groups.append("No value")
+        elif point.partial:
+            groups.append("Partial month")
+        elif point.variation == "special cause — improvement":
+            groups.append("Special cause: improvement")
+        elif point.variation == "special cause — concern":
+            groups.append("Special cause: concern")
+        else:
+            groups.append("Common cause")
+    frame = pl.DataFrame(
+        {
+            "month": starts,
+            "label": [r["period"] + (" (so far)" if p else "") for r, p in zip(rows, partial, strict=True)],
+            "value": values,
+            "status": [r[f"{name}__status"] for r in rows],
+            "partial": partial,
+            "variation": [
+                "partial month (not in the limits)"
+                if p.partial and p.value is not None
+                else (p.variation or "–")
+                for p in chart.points
+            ],
+            "group": groups,
+            "rules": [", ".join(p.rules) for p in chart.points],
+        },
+        schema={"month": pl.Date, "label": pl.String, "value": pl.Float64, "status": pl.String,
+                "partial": pl.Boolean, "variation": pl.String, "group": pl.String, "rules": pl.String},
+    )  # fmt: skip
+    hidden = sum(1 for r in rows if r[f"{name}__status"] == "c")
+    return MonthlySpc(name, frame, chart, hidden / len(rows) if rows else 0.0)

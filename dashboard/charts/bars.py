@@ -43,6 +43,7 @@ def bar_chart(
     comparators: pl.DataFrame | None = None,
     subtitle: str | Sequence[str] = "",
     percent: bool = False,
+    interval: tuple[str, str] | None = None,
     scale: float = 1.0,
     width: int | str = "container",
     height: int = 300,
@@ -55,6 +56,8 @@ def bar_chart(
             number of bars.
         facet: one panel per value of this column (e.g. subject), stacked so they reflow to any width.
         comparators: dashed reference lines (vertical bars only).
+        interval: the columns of each bar's 95% interval (``low``, ``high``), drawn as a thin black error bar
+            and named in the tooltip; none where the value is hidden or has no interval.
     """
     order = list(x_sort) if x_sort else frame.get_column(x).unique(maintain_order=True).to_list()
     frame = frame.filter(pl.col(x).is_in(order))
@@ -76,6 +79,9 @@ def bar_chart(
     tooltip = [alt.Tooltip(f"{x}:N", title=x_title or " "), alt.Tooltip(f"{y}:Q", title=y_title, format=fmt)]
     if series:
         tooltip.insert(0, alt.Tooltip(f"{series}:N", title=" "))
+    if interval:
+        tooltip += [alt.Tooltip(f"{interval[0]}:Q", title="95% interval from", format=".1f"),
+                    alt.Tooltip(f"{interval[1]}:Q", title="95% interval to", format=".1f")]  # fmt: skip
     value_key = "y" if not horizontal else "x"
     value_enc = value(f"{y}:Q", title=y_title, axis=alt.Axis(format=fmt.replace(",d", "d")))
     colour: dict[str, Any] = series_encodings(series, names) if series else {}
@@ -97,6 +103,20 @@ def bar_chart(
                 status,
             )
         )  # fmt: skip
+    if interval:
+        low, high = interval
+        ends: dict[str, Any] = {
+            value_key: value(f"{low}:Q"),
+            f"{value_key}2": alt.X2(f"{high}:Q") if horizontal else alt.Y2(f"{high}:Q"),
+        }
+        bar = (
+            alt.Chart()
+            .mark_rule(color="#000000", strokeWidth=1.5 * scale)
+            .encode(**position, **ends, tooltip=tooltip)
+        )
+        layers.append(
+            shown_only(bar.transform_filter(f"isValid(datum['{low}']) && isValid(datum['{high}'])"), status)
+        )
     if status:
         layers.append(c_layer(status, place="left" if horizontal else "base", **position))
     if not horizontal:

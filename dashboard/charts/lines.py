@@ -53,8 +53,12 @@ def _x_encoding(frame: pl.DataFrame, x: str, x_type: str, title: str | None, x_s
 
 def _line_layers(frame: pl.DataFrame, *, x_enc: alt.X, x_tip: alt.Tooltip, y: str, y_title: str,
                  y_scale: alt.Scale, series: str | None, names: Sequence[str], status: str | None,
-                 tooltip: Sequence[alt.Tooltip] = ()) -> list[alt.Chart]:  # fmt: skip
+                 tooltip: Sequence[alt.Tooltip] = (), interval: tuple[str, str] | None = None,
+                 partial: str | None = None) -> list[alt.Chart]:  # fmt: skip
     tips = [x_tip, alt.Tooltip(f"{y}:Q", title=y_title, format=".1f"), *tooltip]
+    if interval:
+        tips += [alt.Tooltip(f"{interval[0]}:Q", title="95% interval from", format=".1f"),
+                 alt.Tooltip(f"{interval[1]}:Q", title="95% interval to", format=".1f")]  # fmt: skip
     encoding: dict[str, Any] = {"x": x_enc, "y": alt.Y(f"{y}:Q", title=y_title, scale=y_scale)}
     if series:
         encoding |= series_encodings(series, names, dashes=True)
@@ -63,6 +67,35 @@ def _line_layers(frame: pl.DataFrame, *, x_enc: alt.X, x_tip: alt.Tooltip, y: st
     else:
         mark = alt.Chart().mark_line(point=alt.OverlayMarkDef(color=PALETTE[0]), color=PALETTE[0])
     layers: list[alt.Chart] = [mark.encode(**encoding, tooltip=tips)]
+    if interval:  # a 95% interval bar at each point, in its series' colour
+        low, high = interval
+        bar_colour = {"color": encoding["color"]} if series else {}
+        bars = (
+            alt.Chart()
+            .mark_rule(strokeWidth=1.5, **({} if series else {"color": PALETTE[0]}))
+            .encode(
+                x=x_enc,
+                y=alt.Y(f"{low}:Q", scale=y_scale),
+                y2=alt.Y2(f"{high}:Q"),
+                tooltip=tips,
+                **bar_colour,
+            )
+        )
+        layers.append(bars.transform_filter(f"isValid(datum['{low}']) && isValid(datum['{high}'])"))
+    if (
+        partial
+    ):  # a point not over (a month or term so far): a white-filled ring over the point, and its words
+        ring = alt.Chart().mark_point(filled=True, fill="white", size=70, strokeWidth=2, opacity=1)
+        ring_enc = {k: v for k, v in encoding.items() if k in ("x", "y", "color", "shape")}
+        if not series:
+            ring = alt.Chart().mark_point(filled=True, fill="white", size=70, strokeWidth=2, opacity=1,
+                                          stroke=PALETTE[0])  # fmt: skip
+        layers.append(ring.encode(**ring_enc, tooltip=tips).transform_filter(f"datum['{partial}'] === true"))
+        layers.append(
+            alt.Chart().mark_text(align="left", dx=7, dy=-8, fontSize=11, color="#444444", text="so far")
+            .encode(x=x_enc, y=alt.Y(f"{y}:Q", scale=y_scale))
+            .transform_filter(f"datum['{partial}'] === true && isValid(datum['{y}'])")
+        )  # fmt: skip
     if status:
         layers.append(c_layer(status, place="axis", x=x_enc))
     return layers
@@ -94,11 +127,17 @@ def line_chart(
     x_marker: tuple[float, str] | None = None,
     subtitle: str | Sequence[str] = "",
     tooltip: Sequence[alt.Tooltip] = (),
+    interval: tuple[str, str] | None = None,
+    partial: str | None = None,
     scale: float = 1.0,
     width: int | str = "container",
     height: int = 300,
 ) -> alt.TopLevelMixin:
     """Lines with points, one colour, dash and shape per series; gaps and ``c`` markers where suppressed.
+
+    ``interval``: the columns (low, high) of each point's 95% interval, drawn as a bar through the point and
+    named in the tooltip. ``partial``: a boolean column marking a point whose term or month is not over: drawn
+    as a hollow ring with the words "so far", never as if complete.
 
     ``x_type``: ``"T"`` dates (months or weeks, see ``time_axis``), ``"N"`` labels in ``x_sort`` or frame order,
     ``"Q"`` numbers. ``x_marker`` is ``(x value, label)`` for a dotted vertical line, e.g. the month of enrolment.
@@ -106,7 +145,8 @@ def line_chart(
     x_enc, x_tip = _x_encoding(frame, x, x_type, x_title, x_sort, x_format)
     names = series_names(frame, series) if series else []
     layers = _line_layers(frame, x_enc=x_enc, x_tip=x_tip, y=y, y_title=y_title, y_scale=_y_scale(frame, y, y_domain, zero),
-                          series=series, names=names, status=status, tooltip=tooltip)  # fmt: skip
+                          series=series, names=names, status=status, tooltip=tooltip, interval=interval,
+                          partial=partial)  # fmt: skip
     layers.extend(comparator_layers(comparators))
     if x_marker is not None:
         at = alt.Chart(pl.DataFrame({"at": [x_marker[0]], "label": [x_marker[1]]}))
