@@ -390,6 +390,7 @@ class MonthlySpc:
             pl.col("rules").alias("Rules broken"),
         )  # fmt: skip
 
+    @property
     def summary(self) -> str:
         """The latest complete month's variation in words (Making Data Count)."""
         text: str = self.chart.summary()
@@ -446,3 +447,34 @@ def monthly_spc(table: FigureTable, name: str, snapshot_date: Any) -> MonthlySpc
     )  # fmt: skip
     hidden = sum(1 for r in rows if r[f"{name}__status"] == "c")
     return MonthlySpc(name, frame, chart, hidden / len(rows) if rows else 0.0)
+
+
+# ------------------------------------------------------------------------------------------------ cohort lines
+
+
+def cohort_frame(table: FigureTable, x: str, value: str, children: str) -> tuple[pl.DataFrame, int | None]:
+    """The rows of a shrinking-cohort series (e.g. attendance by month from enrolment) for ``cohort_line``:
+    ``children_text`` (the shown number of children behind each point, or ``c``), ``enough`` (at least half
+    the starting children, the first shown count) and ``group``; the last point with enough children is
+    repeated in the second group so the line carries on, greyed. Returns the frame and the starting count."""
+    rows = table.frame.to_dicts()
+    counts = [r[children] if r[f"{children}__status"] == "shown" else None for r in rows]
+    start = next((c for c in counts if c), None)
+    out: list[dict[str, Any]] = []
+    previous_enough: dict[str, Any] | None = None
+    for row, count in zip(rows, counts, strict=True):
+        enough = start is not None and count is not None and 2 * count >= start
+        shown = row[f"{value}__status"] == "shown"
+        record = {
+            x: row[x], value: row[value] if shown else None, "status": row[f"{value}__status"],
+            "children_text": "c" if row[f"{children}__status"] == "c" else ("–" if count is None else str(count)),
+            "group": "Half or more of the starting children" if enough else "Fewer than half: read with care",
+            "label_here": True,
+        }  # fmt: skip
+        if not enough and previous_enough is not None:
+            out.append({**previous_enough, "group": record["group"], "label_here": False})
+        previous_enough = record if enough else None
+        out.append(record)
+    schema: dict[str, Any] = {x: table.frame.schema[x], value: pl.Float64, "status": pl.String, "children_text": pl.String,
+              "group": pl.String, "label_here": pl.Boolean}  # fmt: skip
+    return pl.DataFrame(out, schema=schema), start

@@ -239,9 +239,17 @@ def referrals_by_month(
 
 
 def _last_row(table: FigureTable, **keys: Any) -> pl.DataFrame:
+    # Each figure's value and status, then its interval columns where it has them (``uncertainty``).
+    extra = [
+        c
+        for f in table.figures
+        for c in table.frame.columns
+        if c.startswith(f"{f}__") and c != f"{f}__status"
+    ]
     return table.frame.tail(1).select(
         *(pl.lit(v, pl.String).alias(k) for k, v in keys.items()),
         *(pl.col(c) for f in table.figures for c in (f, f"{f}__status")),
+        *(pl.col(c) for c in extra),
     )
 
 
@@ -257,7 +265,15 @@ def mental_health_year_on_year(
     for which, period in (("Year before", year_before(filters.period)), ("This period", filters.period)):
         board = board_table(snapshot, filters, role, public=public, period=period)
         mh = FigureTable(
-            board.frame.select("school_id", *(c for s in MH_SPECS for c in (s.name, f"{s.name}__status"))),
+            board.frame.select(
+                "school_id",
+                *(
+                    c
+                    for s in MH_SPECS
+                    for c in board.frame.columns
+                    if c == s.name or c.startswith(f"{s.name}__")
+                ),
+            ),
             board.keys,
             tuple(s.name for s in MH_SPECS),
             board.suppressed,

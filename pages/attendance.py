@@ -1,13 +1,15 @@
 """Attendance: weekly rate against the baseline year, persistent and severe absence by term with comparators,
 authorised against unauthorised absence, and attendance before and after enrolment."""
 
+import polars as pl
 import streamlit as st
 
 from dashboard.charts import line_chart, long_form
+from dashboard.charts import uncertainty as charts_uncertainty
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import comparators, views
-from data_access.periods import terms_up_to
+from data_access import comparators, uncertainty, views
+from data_access.periods import Period, format_date, months_up_to, named_period, partial_points, terms_up_to
 from data_access.registry import FIGURES
 
 ctx = page_setup("attendance")
@@ -72,12 +74,49 @@ figure_block(
     f"(holidays). {comparator_note('attendance_rate')}",
 )
 
+# ------------------------------------------------------------------------------------------------ SPC by month
+months = months_up_to(period.end, ctx.snapshot.first_day)
+monthly_rate = ctx.view(views.by_period, months, (FIGURES["children"].spec, FIGURES["attendance_rate"].spec))
+shown_c.append(monthly_rate.has_suppressed_values)
+spc = uncertainty.monthly_spc(monthly_rate, "attendance_rate", ctx.snapshot.snapshot_date)
+spc_text = (
+    "Attendance rate of the children in scope each calendar month, with the centre line (mean) and the process "
+    "limits (mean ± 2.66 × the average month-to-month change): points outside the limits, runs of 7 on one side "
+    "and trends of 6 are special cause variation; the rest is common cause. " + spc.summary
+)
+figure_block(
+    ctx, key="attendance_spc", title="Attendance rate month by month (statistical process control)",
+    description=spc_text,
+    chart=charts_uncertainty.spc_chart(
+        spc.frame, centre=spc.chart.centre, upper=spc.chart.upper_limit, lower=spc.chart.lower_limit,
+        title="Attendance rate by month", description=spc_text, y_title=RATE, status="status",
+        subtitle=[f"Last {len(months)} months to {format_date(months[-1].end)}; hollow: month not over "
+                  "(left out of the limits)", spc.summary]),
+    table=spc.table(RATE).with_columns(
+        pl.Series("95% interval", [
+            "" if lo is None else f"{lo:.1f} to {hi:.1f}"
+            for lo, hi in zip(monthly_rate.frame["attendance_rate__low"], monthly_rate.frame["attendance_rate__high"],
+                              strict=True)
+        ], dtype=pl.String)),
+    suppressed=monthly_rate.has_suppressed_values,
+    definitions=["attendance_rate"],
+    note="**Variation:** " + spc.summary + " Statistical process control as in NHS England's Making Data Count; "
+    "a month with no school sessions (August) is a gap.",
+)  # fmt: skip
+
 # ------------------------------------------------------------------------------------------------ by term
 terms = terms_up_to(min(period.end, ctx.snapshot.snapshot_date), ctx.snapshot.first_day)
+# The last term may not be over: its figures run to the period's end, and it is drawn hollow, "so far".
+terms = tuple(Period(t.start, min(t.end, period.end), t.kind, t.label) for t in terms)
+term_partial = partial_points([named_period(t) for t in terms], ctx.snapshot.snapshot_date)
 by_term = ctx.view(views.by_period, terms)
 for name in ("persistent_absence_rate", "severe_absence_rate"):
     title = FIGURES[name].title
     table = views.only(by_term, [name], keys=["period", "start", "end"])
+    term_labels = [t.label + (" (so far)" if p else "") for t, p in zip(terms, term_partial, strict=True)]
+    term_frame = table.plottable().with_columns(
+        period=pl.Series(term_labels, dtype=pl.String), partial=pl.Series(term_partial, dtype=pl.Boolean)
+    )
     shown_c.append(table.has_suppressed_values)
     threshold = "10%" if name == "persistent_absence_rate" else "50%"
     description = (
@@ -90,24 +129,28 @@ for name in ("persistent_absence_rate", "severe_absence_rate"):
         title=f"{title} by term",
         description=description,
         chart=line_chart(
-            table.plottable(),
+            term_frame,
             x="period",
             y=name,
             status=f"{name}__status",
             x_type="N",
-            x_sort=[p.label for p in terms],
+            x_sort=term_labels,
+            interval=(f"{name}__low", f"{name}__high"),
+            partial="partial",
             title=f"{title} by term",
-            subtitle="% of children with sessions",
+            subtitle="% of children with sessions; bars: 95% intervals; hollow point: term not over (so far)",
             description=description,
             x_title="Term",
             y_title=FIGURES[name].unit,
             zero=True,
             comparators=comparators.lines(name),
         ),
-        table=table,
+        table=uncertainty.display_with_intervals(
+            table, {"period": "Term", "start": "From", "end": "To", name: f"{title} (% of children)"}
+        ),
+        suppressed=table.has_suppressed_values,
         definitions=[name],
-        labels={"period": "Term", "start": "From", "end": "To", name: f"{title} (% of children)"},
-        note=comparator_note(name),
+        note=comparator_note(name) + " " + uncertainty.INTERVAL_NOTE,
     )
 
 # ------------------------------------------------------------------------------------------------ by month
@@ -159,24 +202,31 @@ description = (
     "Attendance rate of the children in scope in the 12 months before and the 12 months after they enrolled, each "
     "child lined up on the calendar month of their own enrolment (month 0)."
 )
+cohort, starting = uncertainty.cohort_frame(
+    around, "month_offset", "attendance_rate", "children_with_sessions"
+)
 figure_block(
     ctx,
     key="around_enrolment",
     title=around_definition.title,
-    description=description,
-    chart=line_chart(
-        around.plottable(),
+    description=description + " The number above each point is the children behind it; the line turns grey "
+    "and dashed where fewer than half of the starting children remain.",
+    chart=charts_uncertainty.cohort_line(
+        cohort,
         x="month_offset",
         y="attendance_rate",
-        status="attendance_rate__status",
-        x_type="Q",
+        children="children_text",
+        group="group",
+        status="status",
         title=around_definition.title,
-        subtitle="Same children, aligned on their month of enrolment",
+        subtitle=[
+            "Same children, aligned on their month of enrolment; numbers: children behind each point",
+            f"Grey, dashed: fewer than half of the {starting or '–'} children at the start",
+        ],
         description=description,
         x_title="Months from enrolment (0 = month of enrolment)",
         y_title=RATE,
-        x_marker=(0, "Enrolment"),
-        tooltip=[],
+        marker=(0, "Enrolment"),
     ),
     table=around,
     definitions=["attendance_rate"],
@@ -186,7 +236,8 @@ figure_block(
         "attendance_rate": RATE,
         "children_with_sessions": "Children with sessions",
     },
-    note=f"**{around_definition.title}.** {around_definition.definition}",
+    note=f"**{around_definition.title}.** {around_definition.definition} Later months cover fewer and fewer "
+    "children (those enrolled longest), so a rise there may be who remains, not a change in attendance.",
 )
 
 page_footer(ctx, suppressed=any(shown_c))

@@ -4,11 +4,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard.charts import bar_chart, heatmap
+from dashboard.charts import uncertainty as charts_uncertainty
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import views
+from data_access import uncertainty, views
 from data_access.events import REASON_LABELS, SERVICE_LABELS
-from data_access.periods import year_before
+from data_access.periods import months_up_to
 from data_access.registry import FIGURES
 from data_access.views import long_form
 
@@ -48,23 +49,70 @@ MH_LABELS = {
     "children": "Children in scope",
 } | {name: FIGURES[name].title for name in ("mental_health_referrals", "mental_health_referrals_per_100")}
 PER_100 = "mental_health_referrals_per_100"
-before = year_before(period)
+before = ctx.comparison
 yoy = ctx.view(views.mental_health_year_on_year)
 tables.append(yoy)
-yoy_title = "Mental health referrals per 100 children: this period against the same period a year before"
+yoy_rows = yoy.frame.to_dicts()
+yoy_change = uncertainty.change(PER_100, yoy_rows[-1], yoy_rows[0]) if len(yoy_rows) == 2 else None
+change_words = uncertainty.change_words(yoy_change, FIGURES[PER_100]) if yoy_change else ""
+yoy_title = "Mental health referrals per 100 children: this period against the same point a year before"
 yoy_text = (f"Mental health referrals per 100 children in scope in {period.describe()}, beside "
-            f"{before.describe()}; a lower bar means fewer referrals for each 100 children.")  # fmt: skip
+            f"{before.describe()}, each with its 95% interval; a lower bar means fewer referrals for each 100 "
+            "children.")  # fmt: skip
+yoy_note = (
+    f"**Change: {change_words}** (exact test of the two rates, children as exposure). "
+    if change_words
+    else "No test of the change: a figure is hidden (c) or there is nothing to compute. "
+)
 figure_block(
     ctx, key="mh_year_on_year", title=yoy_title, description=yoy_text,
-    chart=bar_chart(long_form(yoy, figures=[PER_100], include_total=True), x="period", y="value",
+    chart=bar_chart(long_form(yoy, figures=[PER_100], include_total=True).with_columns(
+                        low=yoy.frame.get_column(f"{PER_100}__low"), high=yoy.frame.get_column(f"{PER_100}__high")),
+                    x="period", y="value", interval=("low", "high"),
                     x_sort=["Year before", "This period"], status="value__status", title=yoy_title, description=yoy_text,
                     x_title="", y_title="Referrals per 100 children", percent=True,
-                    subtitle=[f"Year before: {before.describe()}", f"This period: {period.describe()}"]),
-    table=yoy.display({"period": "Period", "dates": "Dates", "label": "Label", **MH_LABELS}),
+                    subtitle=[f"Year before: {before.describe()}", f"This period: {period.describe()}",
+                              "Black bars: 95% intervals"]),
+    table=uncertainty.display_with_intervals(yoy, {"period": "Period", "dates": "Dates", "label": "Label", **MH_LABELS}),
     suppressed=yoy.has_suppressed_values,
     definitions=["mental_health_referrals", "mental_health_referrals_per_100", "children"],
-    note="Each period counts its own children in scope, so the number of children can differ between the two.",
+    note=yoy_note + "Each period counts its own children in scope, so the number of children can differ between "
+    "the two. " + uncertainty.INTERVAL_NOTE,
 )  # fmt: skip
+
+# ------------------------------------------------------------------------------------ month by month (SPC)
+months = months_up_to(period.end, ctx.snapshot.first_day)
+monthly_mh = ctx.view(views.by_period, months, views.MH_SPECS)
+spc = uncertainty.monthly_spc(monthly_mh, PER_100, ctx.snapshot.snapshot_date)
+spc_title = "Mental health referrals per 100 children, month by month (statistical process control)"
+if ctx.policy.suppressed and spc.hidden_share > 0.5:
+    # Most months would be c at today's size: a chart of gaps says nothing, so it is for exact roles only.
+    st.subheader(spc_title, anchor=False)
+    st.info(
+        f"Not shown: {spc.hidden_share:.0%} of the months' figures would be hidden (c) to protect children's "
+        "privacy, so the month-by-month chart is shown only to AllChild staff. The figures for the period are above."
+    )
+else:
+    tables.append(monthly_mh)
+    spc_text = (
+        "Mental health referrals per 100 children in scope each calendar month, with the centre line (mean) "
+        "and the process limits (mean ± 2.66 × the average month-to-month change): points outside the limits, "
+        "runs of 7 on one side and trends of 6 are special cause variation; the rest is common cause. "
+        + spc.summary
+    )
+    figure_block(
+        ctx, key="mh_spc", title=spc_title, description=spc_text,
+        chart=charts_uncertainty.spc_chart(
+            spc.frame, centre=spc.chart.centre, upper=spc.chart.upper_limit, lower=spc.chart.lower_limit,
+            title="Mental health referrals per 100 children by month", description=spc_text,
+            y_title="Referrals per 100 children", status="status",
+            subtitle=[f"Last {len(months)} months to {months[-1].end:%-d %b %Y}; hollow: month not over",
+                      spc.summary]),
+        table=spc.table("Referrals per 100 children"),
+        suppressed=monthly_mh.has_suppressed_values,
+        definitions=["mental_health_referrals_per_100"],
+        note="**Variation:** " + spc.summary + " Statistical process control as in NHS England's Making Data Count.",
+    )  # fmt: skip
 
 # ------------------------------------------------------------------------------------------------ by school
 by_school = ctx.view(views.mental_health_by_school)
@@ -79,7 +127,7 @@ figure_block(
     chart=bar_chart(school_rows, x="school", y="value", status="value__status", horizontal=True,
                     x_sort=list(names.values()), title=school_title, description=school_text,
                     x_title="School", y_title="Referrals per 100 children", percent=True),
-    table=by_school.display({"school_id": "School", **MH_LABELS}).with_columns(
+    table=uncertainty.display_with_intervals(by_school, {"school_id": "School", **MH_LABELS}).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=by_school.has_suppressed_values,
     definitions=["mental_health_referrals", "mental_health_referrals_per_100", "children"],

@@ -179,3 +179,78 @@ def spc_chart(
     hidden = bool(status and status in frame.columns and (frame.get_column(status) == "c").any())
     return finish(alt.layer(*layers, data=frame), title=title, subtitle=subtitle, hidden=hidden,
                   description=description, scale=scale, width=width, height=height)  # fmt: skip
+
+
+COHORT_GROUPS: Final = ("Half or more of the starting children", "Fewer than half: read with care")
+
+
+def cohort_line(
+    frame: pl.DataFrame,
+    *,
+    x: str,
+    y: str,
+    children: str,
+    group: str,
+    title: str,
+    description: str,
+    x_title: str,
+    y_title: str,
+    status: str | None = None,
+    marker: tuple[float, str] | None = None,
+    subtitle: str | Sequence[str] = "",
+    scale: float = 1.0,
+    width: int | str = "container",
+    height: int = 320,
+) -> alt.TopLevelMixin:
+    """A line over a cohort that shrinks along the x axis: the number of children behind each point written
+    above it (``children``, text: a number or ``c``), and the line grey and dashed (``group`` is the second of
+    ``COHORT_GROUPS``) where fewer than half of the starting children remain. ``frame`` repeats the last point
+    of the first group in the second so the line does not break."""
+    groups = list(COHORT_GROUPS)
+    x_enc = alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1, labelAngle=0))
+    y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False))
+    colour = alt.Color(
+        f"{group}:N", title=None, sort=groups, scale=alt.Scale(domain=groups, range=[PALETTE[0], "#767676"])
+    )
+    dash = alt.StrokeDash(
+        f"{group}:N", title=None, sort=groups, scale=alt.Scale(domain=groups, range=[[1, 0], [5, 3]])
+    )
+    shape = alt.Shape(
+        f"{group}:N", title=None, sort=groups, scale=alt.Scale(domain=groups, range=["circle", "square"])
+    )
+    tips = [
+        alt.Tooltip(f"{x}:Q", title=x_title),
+        alt.Tooltip(f"{y}:Q", title=y_title, format=".1f"),
+        alt.Tooltip(f"{children}:N", title="Children behind the point"),
+        alt.Tooltip(f"{group}:N", title=" "),
+    ]
+    line = (
+        alt.Chart()
+        .mark_line(point=True)
+        .encode(x=x_enc, y=y_enc, color=colour, strokeDash=dash, shape=shape, tooltip=tips)
+    )
+    counts = (
+        alt.Chart()
+        .mark_text(dy=-12, fontSize=10 * scale, color=MUTED_TEXT)
+        .encode(x=x_enc, y=y_enc, text=f"{children}:N")
+        .transform_filter("datum.label_here === true")
+    )
+    layers: list[alt.Chart] = [line, counts]
+    if status:
+        layers.append(
+            alt.Chart()
+            .mark_text(text="c", fontWeight="bold", fontSize=13, color=C_COLOUR, baseline="bottom", dy=-3)
+            .encode(x=x_enc, y=alt.YValue("height"))
+            .transform_filter(f"datum['{status}'] === 'c'")
+        )
+    if marker is not None:
+        at = alt.Chart(pl.DataFrame({"at": [marker[0]], "label": [marker[1]]}))
+        layers.append(at.mark_rule(color=RULE, strokeDash=[1, 3]).encode(x=alt.X("at:Q")))
+        layers.append(
+            at.mark_text(align="left", baseline="top", dx=4, y=4, fontSize=11).encode(
+                x=alt.X("at:Q"), text="label:N"
+            )
+        )
+    hidden = bool(status and status in frame.columns and (frame.get_column(status) == "c").any())
+    return finish(alt.layer(*layers, data=frame), title=title, subtitle=subtitle, hidden=hidden,
+                  description=description, scale=scale, width=width, height=height)  # fmt: skip
