@@ -287,19 +287,25 @@ def _headlines(pdf: _Pack, story: Story) -> None:
     rows = []
     for h in story.headlines:
         title = h.title + (f" ({h.direction_text})" if h.direction_text else "")
-        rows.append((title, h.now_text, h.before_text, h.change_text, "\n".join(h.comparators) or "–"))
+        interval = f"{h.interval[0]:.1f} to {h.interval[1]:.1f}" if h.interval else "–"
+        rows.append(
+            (title, h.now_text, interval, h.before_text, h.change_text, "\n".join(h.comparators) or "–")
+        )
+    before_heading = "Same point last year" if any(h.so_far for h in story.headlines) else "Year before"
     _table(
         pdf,
-        ("Figure", "This period", "Year before", "Change", "All pupils (DfE)"),
+        ("Figure", "This period", "95% interval", before_heading, "Change", "All pupils (DfE)"),
         rows,
-        (58, 22, 22, 26, 52),
-        size=9.5,
-        align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT"),
+        (46, 19, 24, 22, 31, 38),
+        size=9,
+        align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT"),
     )
     _para(
         pdf,
         "A change is shown only when both figures are shown; it is never worked out from a hidden figure. "
-        "Percentages change in percentage points.",
+        "Percentages change in percentage points. A change is called better or worse only when it is "
+        "statistically significant at the 5% level (contract section 4.3); otherwise it is 'no clear change'. "
+        "A count of children is a census: its change has no test. Intervals and tests use the published figures.",
         9,
         colour=MUTED,
     )

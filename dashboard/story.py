@@ -7,7 +7,7 @@ pack, which may be published). Charts come from the ``dashboard.charts`` builder
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final, Literal
 
@@ -20,11 +20,14 @@ from dashboard.story_charts import (
     school_table,
     suspensions_chart,
 )
-from data_access import views
+from data_access import uncertainty, views
 from data_access.disclosure import ShownValue, format_shown
 from data_access.filters import Filters
 from data_access.periods import (
     Period,
+    as_shown,
+    cut_short,
+    so_far_label,
     terms_up_to,
     year_before,
 )
@@ -47,6 +50,9 @@ class HeadlineFigure:
     better: Literal["higher", "lower"] | None
     comparators: tuple[str, ...] = ()
     comparator_summary: str = ""
+    verdict: str = ""
+    interval: tuple[float, float] | None = None
+    so_far: bool = False
 
     @property
     def percent(self) -> bool:
@@ -78,13 +84,35 @@ class HeadlineFigure:
 
     @property
     def change_text(self) -> str:
-        """The change in words-and-numbers: ``+1.2 points``, ``-3``, or ``–`` when either side is not shown."""
+        """The change in words-and-numbers: ``+1.2 points · no clear change``, ``-3 · better``, or ``–`` when
+        either side is not shown (no change and no test from a hidden value)."""
         change = self.change
         if change is None:
             return "–"
         if self.percent:
-            return f"{change:+.1f} points"
-        return f"{int(change):+d}" if float(change).is_integer() else f"{change:+.1f}"
+            number = f"{change:+.1f} points" if change != 0 else "0.0 points"
+        elif float(change).is_integer():
+            number = f"{int(change):+d}" if change != 0 else "0"
+        else:
+            number = f"{change:+.1f}"
+        return f"{number} · {self.verdict}" if self.verdict else number
+
+    @property
+    def colour(self) -> str:
+        """The delta's colour: green or red only for a significant change, else grey (``off``)."""
+        return {"better": "green", "worse": "red"}.get(self.verdict, "off")
+
+    @property
+    def interval_text(self) -> str:
+        """``95% interval 85.9 to 90.7``, or '' when the figure has none."""
+        if self.interval is None:
+            return ""
+        return f"95% interval {self.interval[0]:.1f} to {self.interval[1]:.1f}"
+
+    @property
+    def before_label(self) -> str:
+        """What the figure is compared with, in words."""
+        return "Same point last year" if self.so_far else "Year before"
 
     @property
     def direction_text(self) -> str:
@@ -134,11 +162,15 @@ def build_story(
         width: chart width in pixels, or ``"container"`` to fill the page.
         height: chart height in pixels.
     """
-    period = filters.period
-    before = year_before(period)
     suppressed = views.applies_suppression(role, public)
-    now_row = views.board_table(snapshot, filters, role, public=public).rows()[-1]
-    before_row = views.board_table(snapshot, filters, role, public=public, period=before).rows()[-1]
+    # A period not over covers [start, snapshot date], or to the last month end when protected (contract 4.1).
+    period = as_shown(filters.period, snapshot.snapshot_date, suppressed)
+    filters = replace(filters, period=period)
+    before = year_before(period)
+    now_table = views.board_table(snapshot, filters, role, public=public)
+    before_table = views.board_table(snapshot, filters, role, public=public, period=before)
+    now_row, before_row = now_table.rows()[-1], before_table.rows()[-1]
+    now_detail, before_detail = now_table.frame.row(-1, named=True), before_table.frame.row(-1, named=True)
     headlines = tuple(
         HeadlineFigure(
             name,
@@ -147,12 +179,19 @@ def build_story(
             before_row[name],
             FIGURES[name].better,
             *comparators_of(name),
+            verdict=uncertainty.change(name, now_detail, before_detail).words(),
+            interval=uncertainty.interval_of(now_detail, name) if isinstance(now_row[name], float) else None,
+            so_far=cut_short(period),
         )
         for name in HEADLINES
     )
     size: dict[str, Any] = {"scale": scale, "width": width, "height": height}
     last_day = min(period.end, snapshot.snapshot_date)
-    terms = terms_up_to(max(last_day, period.start), snapshot.first_day, TERM_COUNT)
+    # The last term may not be over: it runs to the period's end ("so far") and is labelled so.
+    terms = tuple(
+        Period(t.start, period.end, t.kind, so_far_label(t, period.end)) if t.end > period.end else t
+        for t in terms_up_to(max(last_day, period.start), snapshot.first_day, TERM_COUNT)
+    )
     term_table = views.by_period(
         snapshot, filters, role, terms, (*views.BOARD_SPECS, *views.EXTRA_SPECS), public=public
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Final
 
 import altair as alt
@@ -19,16 +20,24 @@ from data_access import comparators, views
 from data_access.disclosure import FigureTable
 from data_access.filters import Filters
 from data_access.periods import (
+    Period,
     academic_year_start,
     bucket_a_year_before,
+    cut_short,
+    month_period,
+    named_period,
+    partial_points,
     short_term_label,
+    so_far_label,
     term_of,
     terms_of_period_year,
     time_buckets,
+    year_before,
     year_label,
 )
 from data_access.registry import FIGURES
 from data_access.snapshots import Snapshot
+from data_access.uncertainty import display_with_intervals
 
 SCHOOL_LABELS: Final = {"school_id": "ID", "school_name": "School"}
 ALL_ROW_NAME: Final = "All schools shown"
@@ -54,7 +63,7 @@ class StoryChart:
 
     def shown(self) -> pl.DataFrame:
         """The table as shown (strings, ``c`` and ``–`` included), with the story's headings."""
-        return self.table.display(self.labels)
+        return display_with_intervals(self.table, self.labels)
 
 
 def comparator_lines(indicator: str) -> pl.DataFrame | None:
@@ -64,6 +73,16 @@ def comparator_lines(indicator: str) -> pl.DataFrame | None:
 
 def _short_terms(labels: pl.Expr) -> pl.Expr:
     return labels.str.replace_all(" term 20", " ", literal=True)
+
+
+def _so_far_terms(table: FigureTable) -> pl.Series:
+    """Each term's short label, with " (so far)" for a term cut short at the period's end (contract 4.1)."""
+    out = []
+    for label, start, end in table.frame.select("period", "start", "end").iter_rows():
+        term = Period(start, end, "term", label)
+        named = named_period(term)
+        out.append(short_term_label(named.label) + (" (so far)" if cut_short(term) else ""))
+    return pl.Series("term", out, dtype=pl.String)
 
 
 def comparators_of(name: str) -> tuple[tuple[str, ...], str]:
@@ -78,7 +97,7 @@ def comparators_of(name: str) -> tuple[tuple[str, ...], str]:
 
 def _subset(table: FigureTable, keys: Sequence[str], figures: Sequence[str]) -> FigureTable:
     """The same shown figures with fewer key and figure columns (what a chart's table shows)."""
-    columns = [*keys, *(c for f in figures for c in (f, f"{f}__status"))]
+    columns = [*keys, *(c for f in figures for c in table.frame.columns if c == f or c.startswith(f"{f}__"))]
     return FigureTable(table.frame.select(columns), tuple(keys), tuple(figures), table.suppressed)
 
 
@@ -119,8 +138,21 @@ def attendance_chart(
         snapshot, filters, role, [bucket_a_year_before(b) for b in buckets], spec, public=public
     )
     this_label, before_label = "This period", "A year before"
-    now_frame = _long(now, {"attendance_rate": this_label}, "start")
-    before_frame = _long(before, {"attendance_rate": before_label}, "start")
+    partial = partial_points(
+        [month_period(b.start) if unit == "month" else b for b in buckets], snapshot.snapshot_date
+    )
+    if unit == "week":  # a week is partial when it runs past the data's last day
+        partial = [
+            b.end < b.start + timedelta(days=6 - b.start.weekday()) and b.end == period.end for b in buckets
+        ]
+    now_frame = _long(now, {"attendance_rate": this_label}, "start").with_columns(
+        low=now.frame.get_column("attendance_rate__low"), high=now.frame.get_column("attendance_rate__high"),
+        partial=pl.Series(partial, dtype=pl.Boolean),
+    )  # fmt: skip
+    before_frame = _long(before, {"attendance_rate": before_label}, "start").with_columns(
+        low=before.frame.get_column("attendance_rate__low"), high=before.frame.get_column("attendance_rate__high"),
+        partial=pl.lit(False),
+    )  # fmt: skip
     if buckets:
         # Draw the year before on this period's dates so the two lines overlay week for week.
         before_frame = before_frame.with_columns(start=pl.Series([b.start for b in buckets]))
@@ -141,7 +173,9 @@ def attendance_chart(
         x_title=unit.capitalize(),
         y_title="Attendance rate (%)",
         comparators=comparator_lines("attendance_rate"),
-        subtitle=f"{period.describe()}; dashed line: all pupils (DfE)",
+        interval=("low", "high"),
+        partial="partial",
+        subtitle=f"{period.describe()}; bars: 95% intervals; hollow: {unit} not over; dashed line: all pupils (DfE)",
         scale=scale,
         width=width,
         height=height,
@@ -181,13 +215,14 @@ def persistent_absence_chart(
         "The share of children missing 10% or more of their possible sessions in each of the last "
         "terms, with the rates for all pupils in Wigan, the North West and England."
     )
-    frame = term_table.frame.with_columns(term=_short_terms(pl.col("period")))
+    frame = term_table.frame.with_columns(term=_so_far_terms(term_table))
     order = frame.get_column("term").to_list()
     chart = charts.bar_chart(
         frame,
         x="term",
         y="persistent_absence_rate",
         status="persistent_absence_rate__status",
+        interval=("persistent_absence_rate__low", "persistent_absence_rate__high"),
         title=title,
         description=description,
         x_title="Term",
@@ -195,7 +230,7 @@ def persistent_absence_chart(
         x_sort=order,
         comparators=comparator_lines("persistent_absence_rate"),
         percent=True,
-        subtitle="Dashed line: all pupils (DfE), context not a target",
+        subtitle="Black bars: 95% intervals; dashed line: all pupils (DfE), context not a target",
         scale=scale,
         width=width,
         height=height,
@@ -224,18 +259,26 @@ def referrals_chart(
     height: int,
 ) -> StoryChart:
     """Mental health referrals per 100 children, term by term, against the same terms a year before."""
-    now_terms, before_terms = terms_of_period_year(filters.period, snapshot.snapshot_date)
+    now_terms, _ = terms_of_period_year(filters.period, snapshot.snapshot_date)
+    # A term not over runs to the period's end and is compared with the same span a year earlier (contract 4.1).
+    end = filters.period.end
+    now_terms = [Period(t.start, end, t.kind, so_far_label(t, end)) if t.end > end else t for t in now_terms]
+    before_terms = [year_before(t) for t in now_terms]
     specs = [s for s in views.BOARD_SPECS if s.name.startswith("mental_health_referrals")]
     table = views.by_period(snapshot, filters, role, [*before_terms, *now_terms], specs, public=public)
     terms = [*before_terms, *now_terms]
+    so_far = [cut_short(t) for t in now_terms]
     frame = table.frame.with_columns(
-        term=pl.Series([term_of(t.start).capitalize() for t in terms], dtype=pl.String),
-        year=pl.Series([year_label(academic_year_start(t.start)) for t in terms], dtype=pl.String),
-    )
+        term=pl.Series([term_of(t.start).capitalize() + (" (so far)" if p else "")
+                        for t, p in zip(terms, so_far + so_far, strict=True)], dtype=pl.String),
+        year=pl.Series([year_label(academic_year_start(now.start) - (i < len(now_terms)))
+                        for i, now in enumerate(now_terms + now_terms)], dtype=pl.String),
+    )  # fmt: skip
     title = FIGURES["mental_health_referrals_per_100"].title
     description = (
         "Referrals for mental health support per 100 children on the programme in each term of this "
-        "academic year, beside the same term a year before."
+        "academic year, beside the same term a year before (for a term not over, the same dates a year before), "
+        "each with its 95% interval."
     )
     chart = charts.bar_chart(
         frame,
@@ -247,8 +290,13 @@ def referrals_chart(
         description=description,
         x_title="Term",
         y_title="Referrals per 100 children",
-        x_sort=[t.capitalize() for t in ("autumn", "spring", "summer")],
-        subtitle=f"Academic years {', '.join(dict.fromkeys(frame.get_column('year').to_list()))}",
+        x_sort=list(dict.fromkeys(frame.get_column("term").to_list())),
+        interval=("mental_health_referrals_per_100__low", "mental_health_referrals_per_100__high"),
+        subtitle=[
+            f"Academic years {', '.join(dict.fromkeys(frame.get_column('year').to_list()))}; "
+            "black bars: 95% intervals",
+            "A term not over is compared with the same dates a year earlier",
+        ],
         percent=True,
         scale=scale,
         width=width,
@@ -275,13 +323,13 @@ def suspensions_chart(term_table: FigureTable, *, scale: float, width: int | str
     table = _subset(term_table, ("period",), figures)
     frame = _long(
         term_table, {n: FIGURES[n].title for n in ("suspensions", "permanent_exclusions")}, "period"
-    ).with_columns(term=_short_terms(pl.col("period")))
+    ).with_columns(term=pl.concat([_so_far_terms(term_table)] * 2))
     title = "Suspensions and permanent exclusions by term"
     description = (
         "The number of suspensions and permanent exclusions starting in each of the last terms, for "
         "children on the programme."
     )
-    order = [short_term_label(p) for p in term_table.frame.get_column("period").to_list()]
+    order = _so_far_terms(term_table).to_list()
     chart = charts.bar_chart(
         frame,
         x="term",

@@ -9,7 +9,15 @@ from dashboard.charts import uncertainty as charts_uncertainty
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import comparators, uncertainty, views
-from data_access.periods import Period, format_date, months_up_to, named_period, partial_points, terms_up_to
+from data_access.periods import (
+    Period,
+    format_date,
+    months_up_to,
+    named_period,
+    partial_points,
+    so_far_label,
+    terms_up_to,
+)
 from data_access.registry import FIGURES
 
 ctx = page_setup("attendance")
@@ -107,13 +115,16 @@ figure_block(
 # ------------------------------------------------------------------------------------------------ by term
 terms = terms_up_to(min(period.end, ctx.snapshot.snapshot_date), ctx.snapshot.first_day)
 # The last term may not be over: its figures run to the period's end, and it is drawn hollow, "so far".
-terms = tuple(Period(t.start, min(t.end, period.end), t.kind, t.label) for t in terms)
+terms = tuple(
+    Period(t.start, period.end, t.kind, so_far_label(t, period.end)) if t.end > period.end else t
+    for t in terms
+)
 term_partial = partial_points([named_period(t) for t in terms], ctx.snapshot.snapshot_date)
 by_term = ctx.view(views.by_period, terms)
 for name in ("persistent_absence_rate", "severe_absence_rate"):
     title = FIGURES[name].title
     table = views.only(by_term, [name], keys=["period", "start", "end"])
-    term_labels = [t.label + (" (so far)" if p else "") for t, p in zip(terms, term_partial, strict=True)]
+    term_labels = [t.label for t in terms]
     term_frame = table.plottable().with_columns(
         period=pl.Series(term_labels, dtype=pl.String), partial=pl.Series(term_partial, dtype=pl.Boolean)
     )

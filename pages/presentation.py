@@ -16,6 +16,7 @@ from dashboard.page import empty_selection, page_footer, page_setup, same_tab_li
 from dashboard.story import Story, StoryChart, build_story
 from dashboard.text import plain_table
 from data_access.contract import SUPPRESSION_FOOTNOTE
+from data_access.periods import cut_short, named_period
 
 CHART_SCALE = 1.35
 # The whole chart (Streamlit fits titles, axes and legend inside it). With the slide's heading, description,
@@ -104,7 +105,13 @@ following.button(
 
 def _headline_screen() -> None:
     st.title("Headline figures", anchor=False)
-    st.caption(f"{story.period.describe()}, each compared with {story.before.describe()}.")
+    compared = (
+        f"the same point last year, {story.before.describe()}"
+        if cut_short(story.period)
+        else story.before.describe()
+    )
+    st.caption(f"{story.period.describe()}, each compared with {compared}. Better or worse only when the change "
+               "is statistically significant; otherwise “no clear change”.")  # fmt: skip
     # Row by row, so that reading order goes across, then down.
     rows = [st.columns(3) for _ in range(0, len(story.headlines), 3)]
     for number, headline in enumerate(story.headlines):
@@ -114,9 +121,11 @@ def _headline_screen() -> None:
                 headline.title,
                 headline.now_text,
                 delta=None if change is None else headline.change_text,
-                delta_color="off" if headline.better is None else ("inverse" if headline.better == "lower" else "normal"),
+                delta_color=headline.colour,
             )  # fmt: skip
-            detail = f"Year before: {headline.before_text}"
+            detail = f"{headline.before_label}: {headline.before_text}"
+            if headline.interval_text:
+                detail = f"{headline.interval_text} · {detail}"
             if headline.direction_text:
                 detail += f" · {headline.direction_text}"
             if headline.comparator_summary:
@@ -168,10 +177,12 @@ def _record_export() -> None:
                  period=period.key, schools=list(ctx.filters.schools))  # fmt: skip
 
 
+# The pack is for the named period (its figures cover it "so far" when it is not over).
+pack_period = named_period(period)
 pack_column.download_button(
     "Board pack (PDF)",
-    lambda: board_pack_bytes(ctx.snapshot, period.start, period.end, ctx.filters.schools),
-    file_name=pack_file_name(ctx.snapshot, period.start, period.end),
+    lambda: board_pack_bytes(ctx.snapshot, pack_period.start, pack_period.end, ctx.filters.schools),
+    file_name=pack_file_name(ctx.snapshot, pack_period.start, pack_period.end),
     mime="application/pdf", key="present_pack", on_click=_record_export, icon=":material/picture_as_pdf:",
     help="The same file as `python -m dashboard board-pack` for this period and these schools; suppression is "
     "always applied, because board papers may be published.",
