@@ -356,6 +356,8 @@ def _school_table(pdf: _Pack, number: int, story: Story) -> None:
         align=["LEFT", "LEFT", *["RIGHT"] * len(BOARD_FIGURES)],
     )
     _para(pdf, SUPPRESSION_FOOTNOTE + " A dash (–) means there is nothing to compute.", 9, colour=MUTED)
+    if chart.note:
+        _para(pdf, chart.note.replace("`", ""), 9, colour=MUTED)
 
 
 def _definitions(pdf: _Pack, number: int) -> None:

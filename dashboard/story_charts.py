@@ -55,6 +55,7 @@ class StoryChart:
     labels: dict[str, str] = field(default_factory=dict)
     definitions: tuple[str, ...] = ()
     note: str | None = None
+    intervals: bool = True
 
     @property
     def has_suppressed_values(self) -> bool:
@@ -63,6 +64,8 @@ class StoryChart:
 
     def shown(self) -> pl.DataFrame:
         """The table as shown (strings, ``c`` and ``–`` included), with the story's headings."""
+        if not self.intervals:
+            return self.table.display(self.labels)
         return display_with_intervals(self.table, self.labels)
 
 
@@ -262,7 +265,11 @@ def referrals_chart(
     now_terms, _ = terms_of_period_year(filters.period, snapshot.snapshot_date)
     # A term not over runs to the period's end and is compared with the same span a year earlier (contract 4.1).
     end = filters.period.end
-    now_terms = [Period(t.start, end, t.kind, so_far_label(t, end)) if t.end > end else t for t in now_terms]
+    now_terms = [
+        Period(t.start, end, t.kind, so_far_label(t, end)) if t.end > end else t
+        for t in now_terms
+        if t.start <= end
+    ]
     before_terms = [year_before(t) for t in now_terms]
     specs = [s for s in views.BOARD_SPECS if s.name.startswith("mental_health_referrals")]
     table = views.by_period(snapshot, filters, role, [*before_terms, *now_terms], specs, public=public)
@@ -381,4 +388,8 @@ def school_table(
         table,
         labels=SCHOOL_LABELS | {name: FIGURES[name].short_label for name in views.BOARD_FIGURES},
         definitions=views.BOARD_FIGURES,
+        note="Each school's 95% intervals are in the dashboard's School progress table and in "
+        "`report --intervals`; a school's figure on a few children is very uncertain.",
+        # The figures exactly as the report prints them, in one narrow cell each (a projector, a printed page).
+        intervals=False,
     )
