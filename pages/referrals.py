@@ -69,7 +69,8 @@ figure_block(
     chart=bar_chart(long_form(yoy, figures=[PER_100], include_total=True).with_columns(
                         low=yoy.frame.get_column(f"{PER_100}__low"), high=yoy.frame.get_column(f"{PER_100}__high")),
                     x="period", y="value", interval=("low", "high"),
-                    x_sort=["Year before", "This period"], status="value__status", title=yoy_title, description=yoy_text,
+                    x_sort=["Year before", "This period"], status="value__status",
+                    title=FIGURES[PER_100].title, description=yoy_text,
                     x_title="", y_title="Referrals per 100 children", percent=True,
                     subtitle=[f"Year before: {before.describe()}", f"This period: {period.describe()}",
                               "Black bars: 95% intervals"]),

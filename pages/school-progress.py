@@ -56,14 +56,17 @@ funnel_name = st.selectbox(
 )
 funnel = uncertainty.funnel_of(board, funnel_name)
 funnel_figure = FIGURES[funnel_name]
-points = funnel.schools.with_columns(school=pl.col("school_id").replace(ctx.school_names))
+# Each point is labelled with its school id (names would overlap); the tooltip and the note give the names.
+points = funnel.schools.with_columns(
+    school=pl.col("school_id").replace(ctx.school_names), label=pl.col("school_id")
+)
 funnel_description = (
     f"Each school's {funnel_figure.title.lower()} ({funnel_figure.unit}) against its number of children, with "
     "the programme's figure and the 95% and 99.8% limits around it: a school outside the 95% limits is "
     f"marked better or worse than the programme ({funnel_figure.direction_text})."
 )
 placed = [
-    f"{row['school']}: {row['value']:.1f} on {row['n']} children, "
+    f"{row['school_id']} {row['school']}: {row['value']:.1f} on {row['n']} children, "
     + ("within the limits" if row["verdict"] == "within" else f"outside the 95% limits, {row['verdict']}")
     for row in points.iter_rows(named=True)
 ]

@@ -20,7 +20,7 @@ FUNNEL_SHAPES: Final = ("circle", "triangle-up", "square")
 # SPC: MDC's convention — grey for common cause, blue for improvement, orange for concern — with a shape each.
 SPC_GROUPS: Final = ("Common cause", "Special cause: improvement", "Special cause: concern", "Partial month")
 SPC_COLOURS: Final = ("#444444", PALETTE[0], PALETTE[1], "#444444")
-SPC_SHAPES: Final = ("circle", "triangle-up", "square", "circle")
+SPC_SHAPES: Final = ("circle", "triangle-up", "square", "diamond")  # a partial month: a hollow diamond
 
 
 def interval_bars(
@@ -55,7 +55,8 @@ def funnel_plot(
     """Each school's figure against its number of children, with the programme's figure and its 95% and 99.8%
     limits (Spiegelhalter's funnel plot).
 
-    ``schools``: ``school``, ``n``, ``value``, ``group`` (one of ``FUNNEL_GROUPS``), ``position`` (words).
+    ``schools``: ``school`` (name, in the tooltip), ``label`` (a short label beside the point), ``n``,
+    ``value``, ``group`` (one of ``FUNNEL_GROUPS``), ``position`` (words).
     ``limits``: ``n``, ``lower998``, ``lower95``, ``upper95``, ``upper998``.
     """
     lines = limits.unpivot(
@@ -104,7 +105,7 @@ def funnel_plot(
     labels = (
         alt.Chart(schools)
         .mark_text(align="left", dx=7, dy=-7, fontSize=11, color=MUTED_TEXT)
-        .encode(x=x, y=alt.Y("value:Q"), text="school:N")
+        .encode(x=x, y=alt.Y("value:Q"), text="label:N")
     )
     chart = alt.layer(curve, centre_line, centre_label, points, labels).resolve_scale(
         color="independent", shape="independent", strokeDash="independent"
