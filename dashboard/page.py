@@ -212,7 +212,11 @@ def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
         filters, notices = st.session_state.get("_filters_value") or Filters(period=default), []
     # A period not over is shown "so far": to the snapshot date, or the last month end for protected roles
     # (contract 4.1); the URL keeps the named period.
-    filters = replace(filters, period=as_shown(filters.period, snapshot.snapshot_date, policy.suppressed))
+    # The presentation shows protected (board paper) figures unless exact figures are turned on.
+    protected = policy.suppressed or (
+        page_key == "presentation" and not st.session_state.get("present_exact")
+    )
+    filters = replace(filters, period=as_shown(filters.period, snapshot.snapshot_date, protected))
     ctx = PageContext(spec, viewer, policy, state, snapshot, filters, periods, school_names)
     _header(ctx, notices, with_filters=with_filters)
     _refusal_banner(state, policy)

@@ -16,7 +16,7 @@ from dashboard.page import empty_selection, page_footer, page_setup, same_tab_li
 from dashboard.story import Story, StoryChart, build_story
 from dashboard.text import plain_table
 from data_access.contract import SUPPRESSION_FOOTNOTE
-from data_access.periods import cut_short, named_period
+from data_access.periods import cut_short, format_date, named_period
 
 CHART_SCALE = 1.35
 # The whole chart (Streamlit fits titles, axes and legend inside it). With the slide's heading, description,
@@ -105,13 +105,13 @@ following.button(
 
 def _headline_screen() -> None:
     st.title("Headline figures", anchor=False)
+    before = story.before
     compared = (
-        f"the same point last year, {story.before.describe()}"
+        f"the same point last year ({format_date(before.start)} – {format_date(before.end)})"
         if cut_short(story.period)
-        else story.before.describe()
+        else before.describe()
     )
-    st.caption(f"{story.period.describe()}, each compared with {compared}. Better or worse only when the change "
-               "is statistically significant; otherwise “no clear change”.")  # fmt: skip
+    st.caption(f"{story.period.describe()}, each compared with {compared}.")
     # Row by row, so that reading order goes across, then down.
     rows = [st.columns(3) for _ in range(0, len(story.headlines), 3)]
     for number, headline in enumerate(story.headlines):
@@ -131,8 +131,10 @@ def _headline_screen() -> None:
             if headline.comparator_summary:
                 detail += f"  \n{headline.comparator_summary}"
             st.caption(detail)
+    notes = ["Better or worse only when a change is statistically significant; otherwise “no clear change”."]
     if any("c" in (h.now, h.before) for h in story.headlines):
-        st.caption(SUPPRESSION_FOOTNOTE)
+        notes.append(SUPPRESSION_FOOTNOTE)
+    st.caption("  \n".join(notes))
 
 
 def _chart_screen(chart: StoryChart) -> None:
