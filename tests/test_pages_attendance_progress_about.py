@@ -13,14 +13,22 @@ from data_access.contract import CODE_CATEGORIES, MEASURES
 from data_access.disclosure import format_shown
 from data_access.periods import academic_year
 from data_access.registry import FIGURES, measure_definition
-from data_access.report import report_rows
+from data_access.report import REPORT_COLUMNS, report_rows
 from data_access.snapshots import Snapshot
+from data_access.uncertainty import interval_text
 
 ROLES = ("councillor", "commissioner", "allchild", "admin")
 SNAPSHOT_DATE = "2026-11-20"
 YEAR_2025 = academic_year(2025)
 QUERY = {"period": "2025-26"}
-ATTENDANCE_BLOCKS = ["weekly", "persistent_absence", "severe_absence", "absence_kinds", "around_enrolment"]
+ATTENDANCE_BLOCKS = [
+    "weekly",
+    "attendance_spc",
+    "persistent_absence",
+    "severe_absence",
+    "absence_kinds",
+    "around_enrolment",
+]
 PROGRESS_BLOCKS = ["progress_board", "school_trends", "sdq_bands", "sdq_movement", "attainment"]
 SMALL_COUNTS = {"1", "2", "3", "4"}
 
@@ -82,7 +90,7 @@ def test_councillor_sees_c_where_allchild_sees_numbers(demo_env: Snapshot) -> No
 def test_school_progress_table_equals_the_report(demo_env: Snapshot, role: str) -> None:
     at = open_page("school_progress", role, QUERY)
     shown = shown_table(at, "progress_board")
-    report = report_rows(demo_env.folder, YEAR_2025.start, YEAR_2025.end, [], role)["rows"]
+    report = report_rows(demo_env.folder, YEAR_2025.start, YEAR_2025.end, [], role, intervals=True)["rows"]
     assert len(shown) == len(report)
     names = dict(demo_env.schools.select("school_id", "school_name").iter_rows()) | {
         "all": "All selected schools"
@@ -90,7 +98,13 @@ def test_school_progress_table_equals_the_report(demo_env: Snapshot, role: str) 
     for shown_row, report_row in zip(shown, report, strict=True):
         assert shown_row["School"] == names[report_row["school_id"]]
         values = list(shown_row.values())[1:]
-        expected = [format_shown(report_row[name]) for name in list(report_row)[1:]]
+        # Each figure as the report prints it, a rate with the report's --intervals 95% interval beside it.
+        expected = [
+            interval_text(report_row[name], (report_row[f"{name}_low"], report_row[f"{name}_high"]))
+            if isinstance(report_row.get(f"{name}_low"), float)
+            else format_shown(report_row[name])
+            for name in REPORT_COLUMNS[1:]
+        ]
         assert values == expected, report_row["school_id"]
 
 
@@ -99,11 +113,11 @@ def test_school_progress_sorts_by_the_chosen_figure(demo_env: Snapshot) -> None:
     at.selectbox(key="progress_sort").select("attendance_rate").run()
     assert not at.exception
     rows = shown_table(at, "progress_board")
-    rates = [float(r["Attendance rate"]) for r in rows[:-1]]
+    rates = [float(r["Attendance rate"].split(" ")[0]) for r in rows[:-1]]
     assert rates == sorted(rates, reverse=True)
     assert rows[-1]["School"] == "All selected schools"
     at.radio(key="progress_sort_order").set_value("Lowest first").run()
-    rates = [float(r["Attendance rate"]) for r in shown_table(at, "progress_board")[:-1]]
+    rates = [float(r["Attendance rate"].split(" ")[0]) for r in shown_table(at, "progress_board")[:-1]]
     assert rates == sorted(rates)
 
 
