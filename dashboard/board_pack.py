@@ -288,9 +288,8 @@ def _headlines(pdf: _Pack, story: Story) -> None:
     for h in story.headlines:
         title = h.title + (f" ({h.direction_text})" if h.direction_text else "")
         interval = f"{h.interval[0]:.1f} to {h.interval[1]:.1f}" if h.interval else "–"
-        rows.append(
-            (title, h.now_text, interval, h.before_text, h.change_text, "\n".join(h.comparators) or "–")
-        )
+        context = "\n".join([*h.comparators, *([h.comparator_words] if h.comparator_words else [])]) or "–"
+        rows.append((title, h.now_text, interval, h.before_text, h.change_text, context))
     before_heading = "Same point last year" if any(h.so_far for h in story.headlines) else "Year before"
     _table(
         pdf,

@@ -255,7 +255,12 @@ def download_row(
     if not ctx.policy.may_download:
         return
     data = csv if csv is not None else csv_bytes(frame)
-    name = f"{slug(title)}_{ctx.filters.period.key.replace('..', '_to_')}_{ctx.snapshot.snapshot_date.isoformat()}"
+    period = ctx.filters.period
+    # A period not over is named so in the file name too (contract 4.1): "..._so-far-to-2026-11-20_...".
+    so_far = f"_so-far-to-{period.end.isoformat()}" if " so far, to " in period.label else ""
+    name = (
+        f"{slug(title)}_{period.key.replace('..', '_to_')}{so_far}_{ctx.snapshot.snapshot_date.isoformat()}"
+    )
     row = st.container(horizontal=True, gap="small", key=f"downloads_{key}")
     row.download_button(
         f"CSV ({_size(len(data))})", data, file_name=f"{name}.csv", mime="text/csv", key=f"dl_csv_{key}",

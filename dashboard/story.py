@@ -53,6 +53,7 @@ class HeadlineFigure:
     verdict: str = ""
     interval: tuple[float, float] | None = None
     so_far: bool = False
+    comparator_words: str = ""
 
     @property
     def percent(self) -> bool:
@@ -182,6 +183,13 @@ def build_story(
             verdict=uncertainty.change(name, now_detail, before_detail).words(),
             interval=uncertainty.interval_of(now_detail, name) if isinstance(now_row[name], float) else None,
             so_far=cut_short(period),
+            comparator_words=uncertainty.comparator_words(
+                name,
+                uncertainty.interval_of(now_detail, name) if isinstance(now_row[name], float) else None,
+                complete_year=period.kind == "year"
+                and period.end <= snapshot.snapshot_date
+                and not cut_short(period),
+            ),
         )
         for name in HEADLINES
     )

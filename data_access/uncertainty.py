@@ -34,6 +34,7 @@ from data_access.intervals import (
     AttendanceEstimate,
     Change,
     Interval,
+    against_comparator,
     census_change,
     compare_attendance,
     compare_proportions,
@@ -478,3 +479,33 @@ def cohort_frame(table: FigureTable, x: str, value: str, children: str) -> tuple
     schema: dict[str, Any] = {x: table.frame.schema[x], value: pl.Float64, "status": pl.String, "children_text": pl.String,
               "group": pl.String, "label_here": pl.Boolean}  # fmt: skip
     return pl.DataFrame(out, schema=schema), start
+
+
+# ------------------------------------------------------------------------------------------------ comparators
+
+
+def comparator_words(name: str, bounds: tuple[float, float] | None, complete_year: bool) -> str:
+    """A figure against Wigan, the North West and England in words only (contract 4.3): ``Higher than Wigan,
+    North West and England (all pupils 2024/25)`` where its 95% interval lies above them, ``similar to`` where
+    it holds them. '' unless the period is a complete academic year and the figure has an interval and a
+    comparator. A comparator is context, not a target: no colour, no better or worse."""
+    from data_access import comparators
+
+    if not complete_year or bounds is None or FIGURES[name].comparator is None:
+        return ""
+    rows = comparators.latest(name)
+    if rows.is_empty():
+        return ""
+    interval = Interval(bounds[0], bounds[1], "wilson")
+    grouped: dict[str, list[str]] = {}
+    for geography, value in rows.select("geography", "value").iter_rows():
+        words = against_comparator(interval, float(value), True)
+        if words:
+            grouped.setdefault(words, []).append(str(geography))
+    year = rows.get_column("academic_year")[0]
+    parts = []
+    for wording, places in grouped.items():
+        listed = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
+        parts.append(f"{wording} {listed}")
+    text = "; ".join(parts)
+    return f"{text[0].upper()}{text[1:]} (all pupils {year})" if text else ""

@@ -27,6 +27,8 @@ complete_terms = tuple(
 )
 trend = ctx.view(views.by_period, complete_terms).rows()
 
+# Comparators (Wigan, North West, England) are annual: said in words for a complete academic year only.
+complete_year = period.kind == "year" and period.end <= ctx.snapshot.snapshot_date and not cut_short(period)
 st.subheader("Headline figures", anchor=False)
 compared = f"the same point last year, {before.describe()}" if cut_short(period) else before.describe()
 st.caption(
@@ -66,7 +68,8 @@ for index, name in enumerate(HEADLINES):
         )
         if bounds is not None:
             detail = f"95% interval {bounds[0]:.1f} to {bounds[1]:.1f} · " + detail
-        st.caption(detail)
+        context = uncertainty.comparator_words(name, bounds, complete_year)
+        st.caption(detail + (f"  \n{context} — context, not a target." if context else ""))
 
 labels = {"school_id": "School"} | {name: FIGURES[name].title for name in views.BOARD_FIGURES}
 named = uncertainty.display_with_intervals(board, labels).with_columns(

@@ -130,6 +130,8 @@ def _headline_screen() -> None:
                 detail += f" · {headline.direction_text}"
             if headline.comparator_summary:
                 detail += f"  \n{headline.comparator_summary}"
+            if headline.comparator_words:
+                detail += f"  \n{headline.comparator_words}"
             st.caption(detail)
     notes = ["Better or worse only when a change is statistically significant; otherwise “no clear change”."]
     if any("c" in (h.now, h.before) for h in story.headlines):
