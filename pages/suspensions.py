@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard.charts import bar_chart
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import comparators, views
+from data_access import comparators, uncertainty, views
 from data_access.periods import academic_years, terms_up_to
 from data_access.registry import FIGURES
 from data_access.views import FigureTable, long_form
@@ -29,7 +29,7 @@ tables = []
 
 def period_table(table: FigureTable) -> pl.DataFrame:
     """A by-period table as shown: the period's name and dates, then its figures (no internal order or key)."""
-    return table.display(PERIOD_LABELS | LABELS).drop("order", "period_key")
+    return uncertainty.display_with_intervals(table, PERIOD_LABELS | LABELS).drop("order", "period_key")
 
 
 # ----------------------------------------------------------------------------------------------- per term
@@ -106,7 +106,7 @@ figure_block(
                     x="school", y="value", status="value__status", x_sort=list(names.values()), horizontal=True,
                     title=school_title, description=school_text, x_title="School",
                     y_title=FIGURES["suspensions_per_100"].title, percent=True),
-    table=by_school.display({"school_id": "School"} | LABELS).with_columns(
+    table=uncertainty.display_with_intervals(by_school, {"school_id": "School"} | LABELS).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=by_school.has_suppressed_values, definitions=list(SHOWN),
     note="A rate is also hidden (c) wherever its count is hidden, so the count cannot be worked back from it.",

@@ -239,3 +239,15 @@ def test_attendance_from_sums_matches_the_per_child_estimate() -> None:
             assert sums.se is None
         else:
             assert sums.se == pytest.approx(direct.se, rel=1e-9, abs=1e-12)
+
+
+def test_comparators_in_words_for_a_complete_year_only() -> None:
+    # Persistent absence 40.0% (33.5 to 46.8) against all pupils 2024/25: Wigan 17.5, North West 18.3,
+    # England 18.1: the interval lies above all three.
+    words = uncertainty.comparator_words("persistent_absence_rate", (33.5, 46.8), complete_year=True)
+    assert words == "Higher than England, North West and Wigan (all pupils 2024/25)"
+    # An interval holding them: similar to; a year not complete, or no interval: nothing said.
+    assert uncertainty.comparator_words("persistent_absence_rate", (15.0, 20.0), True).startswith("Similar to")
+    assert uncertainty.comparator_words("persistent_absence_rate", (33.5, 46.8), complete_year=False) == ""
+    assert uncertainty.comparator_words("persistent_absence_rate", None, complete_year=True) == ""
+    assert uncertainty.comparator_words("sdq_total_improved_pct", (40.0, 60.0), True) == ""  # no comparator
