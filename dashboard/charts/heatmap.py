@@ -64,7 +64,8 @@ def heatmap(
     )
     layers: list[alt.Chart] = [cells, text]
     hidden = has_hidden(frame, status)
-    if status and hidden:  # an empty mark layer would be an unnamed graphic to a screen reader (axe svg-img-alt)
+    # Only when a cell is hidden: an empty mark layer is an unnamed graphic to a screen reader (axe svg-img-alt).
+    if status and hidden:
         hidden_cells = base.mark_rect(stroke="white", color=HIDDEN_FILL).transform_filter(
             f"datum['{status}'] === 'c'"
         )
