@@ -166,6 +166,12 @@ class Snapshot:
         # this module, and a later `report` reads the persisted aggregate instead (issue 14).
         from data_access.aggregate import read_cached, write_cached
 
+        if (
+            not self.unchanged()
+        ):  # the persisted aggregate stands for the files as validated, not as they are now
+            raise FileNotFoundError(
+                f"{self.folder}: a file changed or went missing since the snapshot was opened"
+            )
         folder = cache_folder(Path(STATE_DIR.get()), self.id)
         cached = read_cached(folder)
         if cached is not None:
