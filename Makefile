@@ -11,6 +11,8 @@ PORT ?= 8501
 SERVE_PORT ?= 8443
 PYTEST_ARGS ?=
 LOAD_TEST_ARGS ?=
+# The replicated figures of `make load-test` come through the `make serve` stack with one replica per core.
+LOAD_TEST_STACK ?= $(shell nproc 2>/dev/null || echo 2)
 # `make run` / `make serve` on their own demo root ask for demo mode explicitly (demo accounts exist only then,
 # and only while every served snapshot is a demo one). With IMPACT_SNAPSHOT_ROOT set, IMPACT_ENV is yours.
 RUN_ENV := $(if $(IMPACT_SNAPSHOT_ROOT),,IMPACT_ENV=$(or $(IMPACT_ENV),demo))
@@ -26,7 +28,7 @@ help:
 	@echo "make bench      speed and memory benchmarks against DuckDB at 250, 10,000 and 100,000 children"
 	@echo "make bench-quick the same at 250 and 10,000 children only"
 	@echo "make load-test  1, 2 and 25 sessions (stress and 5 s think time), replicated if given, 10-minute soak"
-	@echo "                (LOAD_TEST_ARGS=\"--url https://127.0.0.1:PORT --pids P1,P2\" for the make serve stack)"
+	@echo "                (the replicated figures through the make serve stack: nginx + LOAD_TEST_STACK replicas, default one per core)"
 	@echo "make load-test-quick the same with 30 s scenarios and a 60 s soak"
 	@echo "make load-test-profile py-spy profile of the server under 2 sessions for 60 s"
 	@echo "make lint       ruff and mypy (strict on data_access/)"
@@ -79,11 +81,11 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --scales 250,10000
 
 load-test: $(STAMP)
-	$(BIN)/python benchmarks/load_test.py --suite $(LOAD_TEST_ARGS)
+	$(BIN)/python benchmarks/load_test.py --suite --stack $(LOAD_TEST_STACK) $(LOAD_TEST_ARGS)
 
 .PHONY: load-test-quick load-test-profile
 load-test-quick: $(STAMP)
-	$(BIN)/python benchmarks/load_test.py --suite --quick $(LOAD_TEST_ARGS)
+	$(BIN)/python benchmarks/load_test.py --suite --quick --stack $(LOAD_TEST_STACK) $(LOAD_TEST_ARGS)
 
 load-test-profile: $(STAMP)
 	$(BIN)/python benchmarks/load_test.py --sessions 2 --duration 60 --profile $(LOAD_TEST_ARGS)

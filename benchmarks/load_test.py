@@ -641,6 +641,31 @@ def local_target(app_dir: Path, root: Path, replicas: int = 1, post_script_gc: b
             _stop(processes)
 
 
+@contextlib.contextmanager
+def stack_target(root: Path, replicas: int, post_script_gc: bool | None = None) -> Iterator[Target]:
+    """The production stack of `make serve` (``dashboard.serve``: nginx with TLS, N replicas, sticky sessions)
+    on the demo snapshot, in demo mode, with its own state folder; the replicas' ids are measured."""
+    from dashboard.serve import start_stack
+
+    with tempfile.TemporaryDirectory(prefix="impact-stack-") as scratch:
+        env = {
+            "IMPACT_SNAPSHOT_ROOT": str(root),
+            "IMPACT_ENV": "demo",
+            "IMPACT_STATE_DIR": str(Path(scratch) / "state"),
+        }
+        if post_script_gc is not None:
+            env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true" if post_script_gc else "false"
+        with start_stack(replicas=replicas, env=env, run_dir=Path(scratch) / "run") as stack:
+            label = f"make serve stack: nginx + {len(stack.replicas)} replicas"
+            yield Target(
+                label,
+                stack.url,
+                [r.process.pid for r in stack.replicas],
+                [],
+                [r.log_path for r in stack.replicas],
+            )
+
+
 # --- measuring one scenario ---------------------------------------------------------------------------------
 
 
@@ -923,6 +948,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         help="with --url: comma-separated ids of the server processes, for CPU per action and memory",
     )
+    add(
+        "--stack",
+        type=int,
+        default=0,
+        help="--suite: also measure the production stack of `make serve` (nginx, TLS, N replicas) started here",
+    )
     add("--replicas", type=int, default=0,
         help="also start N local server processes behind benchmarks/balancer.py (measurement only; "
              "--suite measures them as the replicated setup when no --url is given)")  # fmt: skip
@@ -949,6 +980,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.duration = max(5.0, min(args.duration, MAX_SECONDS))
     args.soak = max(0.0, min(args.soak, MAX_SOAK_SECONDS))
     args.replicas = max(0, min(args.replicas, 8))
+    args.stack = max(0, min(args.stack, 8))
     if args.url:
         args.url = loopback_url(args.url)
     if args.profile and (args.url or args.replicas > 1):
@@ -1045,12 +1077,16 @@ def suite(args: argparse.Namespace) -> int:
     if args.url:
         wait_healthy(args.url, None)
         run_all(Target(f"replicated: {args.url}", args.url, args.pids))
+    elif args.stack:
+        with stack_target(root, args.stack, gc_setting) as target:
+            warm_up(target)
+            run_all(target)
     elif args.replicas > 1:
         with local_target(args.app_dir.resolve(), root, args.replicas, gc_setting) as target:
             warm_up(target)
             run_all(target)
     else:
-        print("(no replicated setup measured: give --url [--pids] of `make serve`, or --replicas N)",
+        print("(no replicated setup measured: give --stack N, --url [--pids] of `make serve`, or --replicas N)",
               file=sys.stderr)  # fmt: skip
 
     all_reports = [*reports, *([soak_report] if soak_report else [])]

@@ -318,7 +318,7 @@ def referrals_chart(
         labels={
             "period": "Term",
             "mental_health_referrals": FIGURES["mental_health_referrals"].short_label,
-            "mental_health_referrals_per_100": "Mental health referrals per 100 children",
+            "mental_health_referrals_per_100": FIGURES["mental_health_referrals_per_100"].title,
         },
         definitions=("mental_health_referrals", "mental_health_referrals_per_100"),
     )

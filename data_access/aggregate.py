@@ -12,16 +12,17 @@ import os
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from data_access.attendance import bucket_start, bucket_start_expr, week_start_expr
 from data_access.contract import AUTHORISED_CODES, POSSIBLE_CODES, PRESENT_CODES, UNAUTHORISED_CODES
+
+if TYPE_CHECKING:  # numpy and pyarrow are imported where the streamed build runs, not by `report` (issue 14)
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 CACHE_VERSION: Final = "v1"
 """Part of the cached file names: bump it when the aggregate's shape or meaning changes."""
@@ -78,6 +79,9 @@ def build_buckets(parquet: pq.ParquetFile, child_ids: pl.Series) -> tuple[pl.Dat
     Returns:
         The bucket frame (``BUCKET_SCHEMA``, sorted by child_idx then bucket_start) and the school days.
     """
+    import numpy as np
+    import pyarrow.compute as pc
+
     names = parquet.schema_arrow.names
     date_column = names.index("date")
     span = _date_range(parquet, date_column)
@@ -146,6 +150,8 @@ def build_buckets(parquet: pq.ParquetFile, child_ids: pl.Series) -> tuple[pl.Dat
 
 def _indices(array: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any] | None]:
     """Dictionary indices of ``array`` as int64 (nulls as 0) and a mask of valid rows (None when no nulls)."""
+    import numpy as np
+
     if array.null_count:
         valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         return np.asarray(array.indices.fill_null(0).to_numpy(), dtype=np.int64), valid
@@ -164,6 +170,9 @@ def _count_chunk(
     seen_day: np.ndarray[Any, Any],
 ) -> None:
     """Add one chunk's sessions to ``counts`` (child × bucket × category) and mark its days in ``seen_day``."""
+    import numpy as np
+    import pyarrow as pa
+
     if not pa.types.is_dictionary(child_chunk.type):
         child_chunk = child_chunk.dictionary_encode()
     if not pa.types.is_dictionary(code_chunk.type):

@@ -21,6 +21,7 @@ callers that find snapshots and open them.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -161,16 +162,31 @@ class Snapshot:
 
     def _build_attendance(self) -> tuple[pl.DataFrame, pl.Series]:
         """The aggregate from the on-disk cache when a process built it before, else built and persisted."""
-        # numpy and pyarrow are imported here, not at module level: `report` imports this module (issue 14).
-        import pyarrow.parquet as pq
+        # numpy and pyarrow are imported only for the streamed build, not at module level: `report` imports
+        # this module, and a later `report` reads the persisted aggregate instead (issue 14).
+        from data_access.aggregate import read_cached, write_cached
 
-        from data_access.aggregate import build_buckets, read_cached, write_cached
-
+        if (
+            not self.unchanged()
+        ):  # the persisted aggregate stands for the files as validated, not as they are now
+            raise FileNotFoundError(
+                f"{self.folder}: a file changed or went missing since the snapshot was opened"
+            )
         folder = cache_folder(Path(STATE_DIR.get()), self.id)
         cached = read_cached(folder)
         if cached is not None:
             return cached
         path = self.path_of("attendance")
+        if not isinstance(path, ObjectPath) and (
+            pl.scan_parquet(path).select(pl.len()).collect().item() < _SMALL_ATTENDANCE_ROWS
+        ):  # the row count from the file's metadata, without importing pyarrow
+            built = self._build_attendance_polars()
+            write_cached(folder, *built)
+            return built
+        import pyarrow.parquet as pq
+
+        from data_access.aggregate import build_buckets
+
         source = path.open() if isinstance(path, ObjectPath) else path
         parquet = pq.ParquetFile(source, read_dictionary=["child_id", "code"])
         if parquet.metadata.num_rows < _SMALL_ATTENDANCE_ROWS:
@@ -267,19 +283,14 @@ _registry_lock = threading.Lock()
 
 def _validator_digest() -> str:
     """A digest of the validator's and the contract's source: a marker from another validator is not trusted."""
-    import data_access.contract
-    import data_access.findings
-    import data_access.validate
-    import data_access.validate_tables
-
+    # The modules' files are found without importing them: the validator pulls in pyarrow, which a `report` of an
+    # already-validated snapshot must not pay for (issue 14).
     digest = hashlib.sha256()
-    for module in (
-        data_access.validate,
-        data_access.validate_tables,
-        data_access.findings,
-        data_access.contract,
-    ):
-        digest.update(Path(str(module.__file__)).read_bytes())
+    for name in ("validate", "validate_tables", "findings", "contract"):
+        spec = importlib.util.find_spec(f"data_access.{name}")
+        if spec is None or spec.origin is None:
+            raise OSError(f"data_access.{name} cannot be found")
+        digest.update(Path(spec.origin).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -357,8 +368,6 @@ def _validate_object_folder(folder: ObjectPath) -> tuple[bool, str, tuple[dict[s
 
 def _validation(folder: Folder) -> Refusal | None:
     """Validate ``folder`` once per manifest version; None when valid."""
-    from data_access.validate import validate_snapshot
-
     try:
         key = (str(folder.resolve()), manifest_digest(folder))
     except OSError:
@@ -371,6 +380,8 @@ def _validation(folder: Folder) -> Refusal | None:
         if isinstance(folder, ObjectPath):
             ok, summary, problems = _validate_object_folder(folder)
         else:
+            from data_access.validate import validate_snapshot
+
             result = validate_snapshot(folder)
             ok, summary = result.ok, result.format()
             problems = tuple(problem.to_dict() for problem in result.problems)

@@ -44,7 +44,7 @@ GLOSSARY = {
     "Comparator": "An official figure for all pupils (Wigan, the North West, England) drawn beside the "
     "programme's, as context rather than a target.",
     "Children in scope": "The children a figure counts: on the programme during the period and matching the filters.",
-    "Persistent absence": "Missing 10% or more of the possible school sessions in the period.",
+    FIGURES["persistent_absence_rate"].title: "Missing 10% or more of the possible sessions in the period.",
     "Possible session": "A morning or afternoon when the child was expected in school.",
     "Snapshot": "One anonymised copy of the programme's case records, taken on a date; every figure comes from one.",
     "Suspension": "A child kept out of school for a fixed time (previously called a fixed-period exclusion).",

@@ -23,7 +23,7 @@ from keys_support import STRONG_COOKIE_KEY, STRONG_SDC_KEY
 from streamlit.testing.v1 import AppTest
 
 import dashboard.auth as auth
-from dashboard import audit, users
+from dashboard import audit, auth_config, users
 from dashboard.registry import PAGES, PAGES_BY_KEY
 from dashboard.state import FIRST_DELAY_SECONDS, WINDOW_SECONDS, StateStore
 
@@ -474,16 +474,16 @@ def test_a_valid_snapshot_is_demo_by_its_manifest_marker_never_a_refused_one(tmp
     root = tmp_path / "root"
     folder = make_snapshot(root, "2026-11-20")  # "S01 School": not a demo school
     refresh_state()
-    assert not auth.snapshot_root_is_demo(str(root))
+    assert not auth_config.snapshot_root_is_demo(str(root))
     manifest = json.loads((folder / "manifest.json").read_text())
     (folder / "manifest.json").write_text(json.dumps({**manifest, "demo": True}))
     refresh_state()
-    assert auth.snapshot_root_is_demo(str(root))
+    assert auth_config.snapshot_root_is_demo(str(root))
     refused = root / "2026-12-01"  # newer, refused (no files): its flag is never read
     refused.mkdir()
     (refused / "manifest.json").write_text(json.dumps({"demo": False}))
     refresh_state()
-    assert auth.snapshot_root_is_demo(str(root))
+    assert auth_config.snapshot_root_is_demo(str(root))
     refresh_state()
 
 
@@ -494,7 +494,7 @@ def test_the_generated_demo_snapshot_is_recognised(tmp_path: Path) -> None:
     folder = demo.write_demo_snapshot(tmp_path / "root", children=20, seed=1, snapshot_date="2026-11-20")
     assert Path(folder).is_dir()
     refresh_state()
-    assert auth.snapshot_root_is_demo(str(tmp_path / "root"))
+    assert auth_config.snapshot_root_is_demo(str(tmp_path / "root"))
 
 
 # Helpers that must never raise ---------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def bar_chart(
         layers.append(
             shown_only(
                 alt.Chart().mark_point(filled=True, size=70 * scale, opacity=1, stroke="white", strokeWidth=1,
-                                       **end).encode(**position, **{value_key: value_enc}, **colour,
+                                       aria=False, **end).encode(**position, **{value_key: value_enc}, **colour,
                                                      tooltip=tooltip),
                 status,
             )

@@ -63,12 +63,13 @@ def heatmap(
         color=alt.when(f"datum['{value}'] > {threshold}").then(alt.value("white")).otherwise(alt.value(TEXT)),
     )
     layers: list[alt.Chart] = [cells, text]
-    if status:
+    hidden = has_hidden(frame, status)
+    # Only when a cell is hidden: an empty mark layer is an unnamed graphic to a screen reader (axe svg-img-alt).
+    if status and hidden:
         hidden_cells = base.mark_rect(stroke="white", color=HIDDEN_FILL).transform_filter(
             f"datum['{status}'] === 'c'"
         )
         layers += [hidden_cells, c_layer(status, place="cell", **position)]
-    hidden = has_hidden(frame, status)
     lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
     return finish(alt.layer(*layers, data=data), title=title, subtitle=lines + (["Grey cells: hidden (c)"] if hidden else []),
                   hidden=hidden, description=description, scale=scale, width=width, height=alt.Step(26))  # fmt: skip

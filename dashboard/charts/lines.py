@@ -63,9 +63,11 @@ def _line_layers(frame: pl.DataFrame, *, x_enc: alt.X, x_tip: alt.Tooltip, y: st
     if series:
         encoding |= series_encodings(series, names, dashes=True)
         tips.insert(0, alt.Tooltip(f"{series}:N", title=" "))
-        mark = alt.Chart().mark_line(point=True)
+        # The points repeat the line's items: hidden from screen readers (an empty overlay, e.g. a panel whose
+        # values are all hidden, would otherwise be an unnamed graphic: axe svg-img-alt).
+        mark = alt.Chart().mark_line(point=alt.OverlayMarkDef(aria=False))
     else:
-        mark = alt.Chart().mark_line(point=alt.OverlayMarkDef(color=PALETTE[0]), color=PALETTE[0])
+        mark = alt.Chart().mark_line(point=alt.OverlayMarkDef(color=PALETTE[0], aria=False), color=PALETTE[0])
     layers: list[alt.Chart] = [mark.encode(**encoding, tooltip=tips)]
     if interval:  # a 95% interval bar at each point, in its series' colour
         low, high = interval

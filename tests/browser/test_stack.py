@@ -27,8 +27,9 @@ import pytest
 from support import exceptions_on, sign_in, wait_until_idle
 
 from dashboard.auth import COOKIE_NAME
+from dashboard.proxy_config import ROUTE_COOKIE, SECURITY_HEADERS
 from dashboard.registry import PAGES_BY_KEY
-from dashboard.serve import ROUTE_COOKIE, SECURITY_HEADERS, Stack, start_stack
+from dashboard.serve import Stack, start_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
