@@ -247,7 +247,9 @@ def test_comparators_in_words_for_a_complete_year_only() -> None:
     words = uncertainty.comparator_words("persistent_absence_rate", (33.5, 46.8), complete_year=True)
     assert words == "Higher than England, North West and Wigan (all pupils 2024/25)"
     # An interval holding them: similar to; a year not complete, or no interval: nothing said.
-    assert uncertainty.comparator_words("persistent_absence_rate", (15.0, 20.0), True).startswith("Similar to")
+    assert uncertainty.comparator_words("persistent_absence_rate", (15.0, 20.0), True).startswith(
+        "Similar to"
+    )
     assert uncertainty.comparator_words("persistent_absence_rate", (33.5, 46.8), complete_year=False) == ""
     assert uncertainty.comparator_words("persistent_absence_rate", None, complete_year=True) == ""
     assert uncertainty.comparator_words("sdq_total_improved_pct", (40.0, 60.0), True) == ""  # no comparator
