@@ -126,12 +126,13 @@ def _headline_screen() -> None:
             detail = f"{headline.before_label}: {headline.before_text}"
             if headline.interval_text:
                 detail = f"{headline.interval_text} · {detail}"
-            if headline.direction_text:
-                detail += f" · {headline.direction_text}"
-            if headline.comparator_summary:
-                detail += f"  \n{headline.comparator_summary}"
+            # No "higher is better" here: a change is called better or worse in words when it is significant,
+            # and the tile must fit a projector with its interval.
+            # Comparators in words for a complete year (the values are on the chart screens), else the values.
             if headline.comparator_words:
                 detail += f"  \n{headline.comparator_words}"
+            elif headline.comparator_summary:
+                detail += f"  \n{headline.comparator_summary}"
             st.caption(detail)
     notes = ["Better or worse only when a change is statistically significant; otherwise “no clear change”."]
     if any("c" in (h.now, h.before) for h in story.headlines):

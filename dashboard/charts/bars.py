@@ -103,7 +103,7 @@ def bar_chart(
                 status,
             )
         )  # fmt: skip
-    if interval:
+    if interval and interval[0] in frame.columns and frame.get_column(interval[0]).drop_nulls().len():
         low, high = interval
         ends: dict[str, Any] = {
             value_key: value(f"{low}:Q"),

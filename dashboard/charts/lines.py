@@ -69,8 +69,10 @@ def _line_layers(frame: pl.DataFrame, *, x_enc: alt.X, x_tip: alt.Tooltip, y: st
     else:
         mark = alt.Chart().mark_line(point=alt.OverlayMarkDef(color=PALETTE[0], aria=False), color=PALETTE[0])
     layers: list[alt.Chart] = [mark.encode(**encoding, tooltip=tips)]
-    if interval:  # a 95% interval bar at each point, in its series' colour
-        low, high = interval
+    # Layers are added only when they draw something: an empty mark layer is an unnamed graphic to a screen
+    # reader (axe svg-img-alt).
+    if interval and interval[0] in frame.columns and frame.get_column(interval[0]).drop_nulls().len():
+        low, high = interval  # a 95% interval bar at each point, in its series' colour
         bar_colour = {"color": encoding["color"]} if series else {}
         bars = (
             alt.Chart()
@@ -84,14 +86,16 @@ def _line_layers(frame: pl.DataFrame, *, x_enc: alt.X, x_tip: alt.Tooltip, y: st
             )
         )
         layers.append(bars.transform_filter(f"isValid(datum['{low}']) && isValid(datum['{high}'])"))
-    if (
-        partial
-    ):  # a point not over (a month or term so far): a white-filled ring over the point, and its words
-        ring = alt.Chart().mark_point(filled=True, fill="white", size=70, strokeWidth=2, opacity=1)
+    if partial and partial in frame.columns and bool(frame.get_column(partial).any()):
+        # A point not over (a month or term so far): a white-filled ring over the point (it repeats the point's
+        # item, so it is hidden from screen readers), and the words "so far".
+        ring = alt.Chart().mark_point(
+            filled=True, fill="white", size=70, strokeWidth=2, opacity=1, aria=False
+        )
         ring_enc = {k: v for k, v in encoding.items() if k in ("x", "y", "color", "shape")}
         if not series:
             ring = alt.Chart().mark_point(filled=True, fill="white", size=70, strokeWidth=2, opacity=1,
-                                          stroke=PALETTE[0])  # fmt: skip
+                                          stroke=PALETTE[0], aria=False)  # fmt: skip
         layers.append(ring.encode(**ring_enc, tooltip=tips).transform_filter(f"datum['{partial}'] === true"))
         layers.append(
             alt.Chart().mark_text(align="left", dx=7, dy=-8, fontSize=11, color="#444444", text="so far")

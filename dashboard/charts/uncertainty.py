@@ -155,10 +155,14 @@ def spc_chart(
         alt.Tooltip("value:Q", title=y_title, format=".1f"),
         alt.Tooltip("variation:N", title="Variation"),
     ]
+    # Only layers that draw something: an empty mark layer is an unnamed graphic to a screen reader (axe).
+    present = frame.filter(pl.col("value").is_not_null()).get_column("group").to_list()
     for filled, condition in (
         (True, "datum.group !== 'Partial month'"),
         (False, "datum.group === 'Partial month'"),
     ):
+        if not any((g == "Partial month") != filled for g in present):
+            continue
         layers.append(
             alt.Chart()
             .mark_point(filled=filled, size=80 * scale, opacity=1, strokeWidth=2)
@@ -170,14 +174,14 @@ def spc_chart(
             )
             .transform_filter(f"isValid(datum.value) && {condition}")
         )  # fmt: skip
-    if status:
+    hidden = bool(status and status in frame.columns and (frame.get_column(status) == "c").any())
+    if status and hidden:
         layers.append(
             alt.Chart()
             .mark_text(text="c", fontWeight="bold", fontSize=13, color=C_COLOUR, baseline="bottom", dy=-3)
             .encode(x=x, y=alt.YValue("height"))
             .transform_filter(f"datum['{status}'] === 'c'")
         )
-    hidden = bool(status and status in frame.columns and (frame.get_column(status) == "c").any())
     return finish(alt.layer(*layers, data=frame), title=title, subtitle=subtitle, hidden=hidden,
                   description=description, scale=scale, width=width, height=height)  # fmt: skip
 
@@ -237,7 +241,7 @@ def cohort_line(
         .transform_filter("datum.label_here === true")
     )
     layers: list[alt.Chart] = [line, counts]
-    if status:
+    if status and status in frame.columns and bool((frame.get_column(status) == "c").any()):
         layers.append(
             alt.Chart()
             .mark_text(text="c", fontWeight="bold", fontSize=13, color=C_COLOUR, baseline="bottom", dy=-3)
