@@ -82,9 +82,10 @@ def funnel_plot(
     )  # fmt: skip
     target = alt.Chart(pl.DataFrame({"y": [centre], "label": [f"Programme {centre:.1f}"]}))
     centre_line = target.mark_rule(color=MUTED_TEXT, strokeWidth=1.5).encode(y="y:Q")
+    # At the narrow end of the funnel, where no school sits (the limits there span almost everything).
     centre_label = target.mark_text(
-        align="right", baseline="bottom", dy=-3, color=MUTED_TEXT, fontSize=11
-    ).encode(y="y:Q", x=alt.XValue(alt.ExprRef("width")), text="label:N")
+        align="left", baseline="bottom", dx=4, dy=-3, color=MUTED_TEXT, fontSize=11
+    ).encode(y="y:Q", x=alt.XValue(0), text="label:N")
     groups = [g for g in FUNNEL_GROUPS]
     points = (
         alt.Chart(schools)
