@@ -32,7 +32,7 @@ def report_rows(
             f"unknown school id(s): {', '.join(unknown)}; the snapshot has {', '.join(sorted(known))}"
         )
     filters = Filters(period=custom(date_from, date_to), schools=tuple(sorted(set(schools))))
-    table = board_table(snapshot, filters, role)
+    table = board_table(snapshot, filters, role, intervals=intervals)
     return {
         "snapshot_date": snapshot.snapshot_date.isoformat(),
         "from": date_from.isoformat(),

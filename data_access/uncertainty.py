@@ -25,25 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
 from data_access.disclosure import SUPPRESSED, FigureSpec, FigureTable, ShownValue, format_shown, suppress
-from data_access.intervals import (
-    AttendanceEstimate,
-    Change,
-    Interval,
-    against_comparator,
-    census_change,
-    compare_attendance,
-    compare_proportions,
-    compare_rates,
-    poisson_rate_interval,
-    round1,
-    wilson_interval,
-)
 from data_access.registry import FIGURES, Figure
+
+if (
+    TYPE_CHECKING
+):  # numpy and scipy (and statsmodels) load on first use: ``report`` without --intervals never needs them
+    from data_access.intervals import AttendanceEstimate, Change, Interval
 
 INTERVAL_COLUMNS: Final = ("__low", "__high")
 _SUMS: Final = ("present_sq", "present_possible", "possible_sq")
@@ -75,6 +67,8 @@ def attendance_from_sums(
     """The cluster-robust ratio estimate (``intervals.attendance_estimate``) from sums over the k children
     with a possible session: P = Σp, N = Σn, k, Σp², Σp·n, Σn². Σ(p − R·n)² = (Σp²·N² − 2·P·N·Σpn + P²·Σn²) ÷ N²
     in exact integers, so the result does not depend on the order of the children."""
+    from data_access.intervals import AttendanceEstimate
+
     if possible <= 0 or children <= 0:
         return None
     rate = present / possible * 100
@@ -99,6 +93,7 @@ def shown_with_intervals(
     *,
     apply: bool,
     total_key: tuple[str, Any] | None = None,
+    with_intervals: bool = True,
 ) -> FigureTable:
     """``disclosure.suppress(raw, keys, specs, ...)`` plus each rate's shown counts and 95% interval.
 
@@ -106,6 +101,10 @@ def shown_with_intervals(
     read them with ``interval_rows`` / ``display_with_intervals`` / ``interval_of``.
     """
     table = suppress(raw, keys, specs, apply=apply, total_key=total_key)
+    if not with_intervals:  # e.g. ``report`` without --intervals: no statistics library is loaded
+        return table
+    from data_access.intervals import poisson_rate_interval, round1, wilson_interval
+
     count_specs = _count_specs(specs)
     # Primary protection only: each count is published on its own (cell by cell), never shown by itself.
     counts = suppress(raw, keys, count_specs, apply=apply) if count_specs else None
@@ -228,6 +227,8 @@ INTERVAL_NOTE: Final = (
 
 
 def _estimate(row: Mapping[str, Any], name: str) -> AttendanceEstimate | None:
+    from data_access.intervals import AttendanceEstimate
+
     if row.get(f"{name}__status") != "shown" or row.get(f"{name}__exact") is None:
         return None
     return AttendanceEstimate(0, 0, 0, float(row[f"{name}__exact"]), row.get(f"{name}__se"))
@@ -248,6 +249,14 @@ def change(name: str, now: Mapping[str, Any], before: Mapping[str, Any]) -> Chan
     children: a census, no test; anything else (sessions lost): no test. No test when either side is
     ``c`` or null.
     """
+    from data_access.intervals import (
+        Change,
+        census_change,
+        compare_attendance,
+        compare_proportions,
+        compare_rates,
+    )
+
     figure = FIGURES[name]
     better = figure.better
     if name == "children" or (figure.counts == "children" and figure.kind == "count"):
@@ -490,6 +499,7 @@ def comparator_words(name: str, bounds: tuple[float, float] | None, complete_yea
     it holds them. '' unless the period is a complete academic year and the figure has an interval and a
     comparator. A comparator is context, not a target: no colour, no better or worse."""
     from data_access import comparators
+    from data_access.intervals import Interval, against_comparator
 
     if not complete_year or bounds is None or FIGURES[name].comparator is None:
         return ""

@@ -61,9 +61,16 @@ def _show(raw: RawTable, role: str, public: bool) -> FigureTable:
 
 
 def board_table(
-    snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False, period: Period | None = None
+    snapshot: Snapshot,
+    filters: Filters,
+    role: str,
+    *,
+    public: bool = False,
+    period: Period | None = None,
+    intervals: bool = True,
 ) -> FigureTable:
-    """The board figures: one row per school in school_id order, then ``all`` (the ``report`` rows)."""
+    """The board figures: one row per school in school_id order, then ``all`` (the ``report`` rows), with each
+    rate's 95% interval columns unless ``intervals`` is False (``uncertainty.shown_with_intervals``)."""
     raw = figures.board_raw(snapshot, filters, period)
     return shown_with_intervals(
         raw,
@@ -71,6 +78,7 @@ def board_table(
         BOARD_SPECS,
         apply=applies_suppression(role, public),
         total_key=("school_id", "all"),
+        with_intervals=intervals,
     )
 
 
