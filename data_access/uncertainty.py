@@ -219,7 +219,8 @@ def display_with_intervals(table: FigureTable, labels: dict[str, str] | None = N
 
 INTERVAL_NOTE: Final = (
     "Brackets give the 95% interval: the range the figure would plausibly take if the same children's "
-    "year were run again. A change is called better or worse only when it is statistically significant."
+    "year were run again. A change is called better or worse only when it is statistically significant "
+    "(at the 5% level); the two periods share children, so these tests are approximate."
 )
 
 
