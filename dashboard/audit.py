@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import deque
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any, Final
 
 from data_access.audit_log import ChainReport, append_event, log_path, verify_chain
@@ -49,6 +49,21 @@ def record(event: str, username: str | None, **details: Any) -> None:
     append_event(event, username, **details)
 
 
+def _entries() -> Iterator[dict[str, Any]]:
+    """Every readable entry of the log in force, oldest first (lines that are not an event are skipped)."""
+    path = log_path()
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("event"), str):
+                yield entry
+
+
 def read_events(limit: int = 1000, events: Collection[str] | None = None) -> list[dict[str, Any]]:
     """The newest events first.
 
@@ -59,38 +74,14 @@ def read_events(limit: int = 1000, events: Collection[str] | None = None) -> lis
     Returns:
         Parsed entries (``timestamp``, ``event``, ``username``, ``details``); unreadable lines are skipped.
     """
-    path = log_path()
-    if not path.exists():
-        return []
     newest: deque[dict[str, Any]] = deque(maxlen=max(limit, 0))
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(entry, dict) or "event" not in entry:
-                continue
-            if events is None or entry["event"] in events:
-                newest.append(entry)
+    newest.extend(entry for entry in _entries() if events is None or entry["event"] in events)
     return list(reversed(newest))
 
 
 def event_types() -> list[str]:
     """Every event type present in the log, sorted (for the audit page's filter)."""
-    path = log_path()
-    if not path.exists():
-        return []
-    found: set[str] = set()
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and isinstance(entry.get("event"), str):
-                found.add(entry["event"])
-    return sorted(found)
+    return sorted({entry["event"] for entry in _entries()})
 
 
 def chain_report() -> ChainReport:

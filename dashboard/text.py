@@ -20,6 +20,7 @@ or ``+2.5%``) stay numbers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 import polars as pl
@@ -56,14 +57,19 @@ def plain(text: object) -> str:
     )
 
 
-def plain_table(frame: pl.DataFrame) -> pl.DataFrame:
-    """A copy of ``frame`` whose text columns are ``plain``-escaped, for ``st.table`` (which renders Markdown)."""
+def _each_text_cell(frame: pl.DataFrame, change: Callable[[str], str]) -> pl.DataFrame:
+    """A copy of ``frame`` with ``change`` applied to every cell of its text columns; other columns untouched."""
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     if not text_columns:
         return frame
     return frame.with_columns(
-        pl.col(name).map_elements(plain, return_dtype=pl.String) for name in text_columns
+        pl.col(name).map_elements(change, return_dtype=pl.String) for name in text_columns
     )
+
+
+def plain_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of ``frame`` whose text columns are ``plain``-escaped, for ``st.table`` (which renders Markdown)."""
+    return _each_text_cell(frame, plain)
 
 
 def csv_cell(value: str) -> str:
@@ -75,9 +81,4 @@ def csv_cell(value: str) -> str:
 
 def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     """A copy of ``frame`` with every text cell passed through ``csv_cell``; numeric columns untouched."""
-    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    if not text_columns:
-        return frame
-    return frame.with_columns(
-        pl.col(name).map_elements(csv_cell, return_dtype=pl.String) for name in text_columns
-    )
+    return _each_text_cell(frame, csv_cell)
