@@ -247,9 +247,6 @@ Equality Advisory and Support Service (EASS).
   reader announces every link.
 - Streamlit's date picker (custom period only) has day buttons smaller than 24 by 24 pixels (WCAG 2.5.8
   Target size). You can type the dates into the box instead.
-- The small trend lines in the Overview's headline tiles are drawn by Streamlit without a text alternative
-  (WCAG 1.1.1 Non-text content). The tile states the figure and the year before, and each topic page has
-  the figure's trend as a chart with a table.
 
 **What we are doing to improve accessibility.** Every page is checked automatically with axe-core in a real
 browser, for an AllChild staff account and a protected (councillor or commissioner) account, each time the

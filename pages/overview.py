@@ -4,7 +4,8 @@ table with 95% intervals."""
 import polars as pl
 import streamlit as st
 
-from dashboard.components import change_delta, figure_block, value_text
+from dashboard import charts
+from dashboard.components import change_delta, figure_block, render_chart, value_text
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import uncertainty, views
 from data_access.periods import cut_short, partial_points, terms_up_to
@@ -44,23 +45,30 @@ for index, name in enumerate(HEADLINES):
     unit = "%" if figure.percent else ""
     result = uncertainty.change(name, now_detail, before_detail)
     delta, colour = change_delta(name, now_row[name], before_row[name], result)
-    spark = [row[name] if isinstance(row[name], int | float) else None for row in trend]
-    while spark and spark[0] is None:  # terms before the programme had anyone in scope
-        spark.pop(0)
-    # st.metric cannot draw a gap, and a hidden value must never be drawn: no sparkline if one is hidden.
-    spark_ok = len(spark) > 1 and all(v is not None for v in spark)
+    points = [(term.label, row[name]) for term, row in zip(complete_terms, trend, strict=True)]
+    while points and not isinstance(points[0][1], int | float):  # terms before anyone was in scope
+        points.pop(0)
+    # A hidden value is never drawn, and a line cannot show a gap here: no small line if one is hidden.
+    spark_ok = len(points) > 1 and all(isinstance(v, int | float) for _, v in points)
     bounds = uncertainty.interval_of(now_detail, name) if isinstance(now_row[name], float) else None
-    with rows[index // 3][index % 3]:
+    with rows[index // 3][index % 3], st.container(border=True):
         st.metric(
             figure.title,
             value_text(now_row[name], unit),
             delta=delta,
             delta_color=colour,
             help=f"{figure.definition} {figure.direction_text or 'A count of children: no test.'}",
-            border=True,
-            chart_data=spark if spark_ok else None,
-            chart_type="line",
         )
+        if spark_ok:
+            spoken = ", ".join(f"{label} {value_text(value, unit)}" for label, value in points)
+            render_chart(
+                ctx, f"tile_{name}",
+                lambda n=name, p=points, s=spoken: charts.sparkline(
+                    [label for label, _ in p], [float(v) for _, v in p], percent=FIGURES[n].percent,
+                    description=f"{FIGURES[n].title} by complete term: {s}.",
+                ),
+                tuple(points), width="stretch", key=f"spark_{name}",
+            )  # fmt: skip
         detail = (
             f"Same point last year: {value_text(before_row[name], unit)}"
             if cut_short(period)

@@ -14,7 +14,7 @@ from dashboard.charts.bars import bar_chart
 from dashboard.charts.frames import long_form
 from dashboard.charts.heatmap import heatmap
 from dashboard.charts.layers import comparator_layers
-from dashboard.charts.lines import line_chart, small_multiples
+from dashboard.charts.lines import line_chart, small_multiples, sparkline
 from dashboard.charts.theme import PALETTE, SUPPRESSED_NOTE, contrast_ratio, theme
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "line_chart",
     "long_form",
     "small_multiples",
+    "sparkline",
     "theme",
 ]

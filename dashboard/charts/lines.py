@@ -17,7 +17,7 @@ import polars as pl
 
 from dashboard.charts.layers import c_layer, comparator_layers, has_hidden, series_encodings, series_names
 from dashboard.charts.panels import panels
-from dashboard.charts.theme import PALETTE, RULE, finish
+from dashboard.charts.theme import PALETTE, RULE, finish, theme
 
 MAX_TICKS = 7
 
@@ -202,3 +202,28 @@ def england_subtitle(comparators: pl.DataFrame | None) -> str:
         return ""
     england = comparators.filter(pl.col("geography") == "England")
     return f"Dashed line: {england.item(0, 'label')} (all pupils)." if not england.is_empty() else ""
+
+
+def sparkline(labels: Sequence[str], values: Sequence[float], *, description: str, percent: bool,
+              height: int = 44) -> alt.TopLevelMixin:  # fmt: skip
+    """A headline tile's small line: no axes, the values in its tooltip and its description as the SVG's name.
+
+    Drawn by us rather than by ``st.metric(chart_data=…)``, whose graphics have no accessible name (axe
+    svg-img-alt). Only whole series of shown values arrive here: a tile never draws a hidden value.
+    """
+    frame = pl.DataFrame({"label": list(labels), "value": [float(v) for v in values]})
+    tip = alt.Tooltip("value:Q", title="Value", format=".1f" if percent else ",.0f")
+    chart = (
+        alt.Chart(frame)
+        .mark_line(color=PALETTE[0], point=alt.OverlayMarkDef(color=PALETTE[0], size=24, aria=False))
+        .encode(
+            x=alt.X("label:N", sort=None, axis=None),
+            y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("label:N", title="Term"), tip],
+        )
+    )
+    return (
+        chart.properties(description=description, height=height, width="container")
+        .configure(**theme(1.0))
+        .configure_view(stroke=None)
+    )
