@@ -8,6 +8,7 @@ from dashboard.charts import bar_chart, long_form, small_multiples
 from dashboard.charts import uncertainty as charts_uncertainty
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
+from dashboard.text import plain
 from data_access import assessments, comparators, uncertainty, views
 from data_access.contract import ATTAINMENT_LEVELS, SDQ_TOTAL_BANDS
 from data_access.registry import FIGURES
@@ -66,11 +67,11 @@ funnel_description = (
     f"marked better or worse than the programme ({funnel_figure.direction_text})."
 )
 placed = [
-    f"{row['school_id']} {row['school']}: {row['value']:.1f} on {row['n']} children, "
+    f"{plain(row['school_id'])} {plain(row['school'])}: {row['value']:.1f} on {row['n']} children, "
     + ("within the limits" if row["verdict"] == "within" else f"outside the 95% limits, {row['verdict']}")
     for row in points.iter_rows(named=True)
 ]
-left_off = [ctx.school_names.get(s, s) for s in funnel.left_off]
+left_off = [plain(ctx.school_names.get(s, s)) for s in funnel.left_off]  # snapshot text, shown as text
 funnel_note = "**On the funnel plot:** " + ("; ".join(placed) or "no school") + "."
 if left_off:
     funnel_note += f"  \n**Left off the plot:** {', '.join(left_off)} — the figure is not shown for " + (
