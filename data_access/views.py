@@ -9,15 +9,17 @@ suppressed cells are already ``c``. The concept modules (``enrolment``, ``attend
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final
 
 import polars as pl
 
 from data_access import assessments, attendance, enrolment, events, figures
+from data_access.cellkey import KEY_SPACE, RECORD_KEY, PublishedCount, count_with_key, publish_count, rates_allowed
 from data_access.disclosure import (
+    COMPLEMENT,
     FigureSpec,
     FigureTable,
     RawTable,
@@ -25,9 +27,10 @@ from data_access.disclosure import (
     hide_rates_with_counts,
     suppress,
 )
-from data_access.filters import Filters
-from data_access.periods import Period, format_date, year_before
+from data_access.filters import Filters, SelectionRefused, protected_selection_problems
+from data_access.periods import Period, comparison_period, covered, format_date, last_month_end, year_before
 from data_access.policy import policy_for
+from data_access.record_keys import keyed
 from data_access.registry import BOARD_FIGURES, FIGURES
 from data_access.snapshots import Snapshot
 from data_access.tables import long_form, only, sorted_board
@@ -56,26 +59,129 @@ def applies_suppression(role: str, public: bool = False) -> bool:
     return public or policy_for(role).suppressed
 
 
-def _show(raw: RawTable, role: str, public: bool) -> FigureTable:
-    return disclose(raw, applies_suppression(role, public))
+# ------------------------------------------------------------------------------- protected inputs (section 6)
+
+
+def townships_of(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """Each township's schools (school_id order), for rule 6's "one township"."""
+    out: dict[str, list[str]] = {}
+    for row in snapshot.schools.select("school_id", "township").iter_rows():
+        out.setdefault(str(row[1]), []).append(str(row[0]))
+    return {name: tuple(sorted(ids)) for name, ids in sorted(out.items())}
+
+
+def protected_period(period: Period, snapshot_date: date) -> Period:
+    """Contract 4.1 for protected roles: a period not over covers [from, last month end]; refused when it has
+    no complete month yet."""
+    span = covered(period, snapshot_date, protected=True)
+    if span is None:
+        raise SelectionRefused(
+            f"{period.label or 'This period'} has no complete month yet: figures for councillors, commissioners "
+            f"and board papers run to the last month end ({format_date(last_month_end(snapshot_date))})."
+        )
+    return span
+
+
+def protected_inputs(snapshot: Snapshot, filters: Filters, as_at: date | None = None) -> tuple[Snapshot, Filters]:
+    """The keyed snapshot and the filters a protected output is computed with (contract section 6).
+
+    Refuses (``SelectionRefused``) a set of schools that is not one school, one township or all schools, and
+    more than one characteristic filter value (rule 6); a period not over is cut at the last month end (4.1).
+    The periods offered (years and terms only) are the caller's (``filters.protected_selection_problems``):
+    this function also serves the series points (calendar months) and comparison periods built from them.
+    """
+    problems = protected_selection_problems(filters, townships_of(snapshot), check_period=False)
+    if problems:
+        raise SelectionRefused(" ".join(problems))
+    del as_at
+    return keyed(snapshot), replace(filters, period=protected_period(filters.period, snapshot.snapshot_date))
+
+
+def protected_as_at(as_at: date) -> date:
+    """Rule 6: as-at dates only at month ends (the last month end on or before ``as_at``)."""
+    return last_month_end(as_at)
+
+
+def _published_children(frame: pl.DataFrame) -> PublishedCount:
+    n, key = frame.select(*count_with_key(None, RECORD_KEY, "n")).row(0)
+    return publish_count(int(n), int(key))
+
+
+def selection_gate(snapshot: Snapshot, filters: Filters, period: Period | None = None) -> tuple[bool, PublishedCount | None]:
+    """Rule 5 for a whole selection of a keyed snapshot: (rates allowed, the published complement or None).
+
+    Rates need the selection's published children in scope to be at least 10 and, with a characteristic
+    filter, its complement (children of the same schools in scope whom the filter leaves out) to be a true 0
+    or published at 10 or more.
+    """
+    period = period or filters.period
+    children = _published_children(enrolment.children_in_scope(snapshot, filters, period))
+    complement: PublishedCount | None = None
+    if enrolment.has_characteristic_filter(filters):
+        complement = _published_children(enrolment.complement_in_scope(snapshot, filters, period))
+    return rates_allowed(children, complement), complement
+
+
+def _gated(raw: RawTable, snapshot: Snapshot, filters: Filters) -> RawTable:
+    allowed, complement = selection_gate(snapshot, filters)
+    return replace(raw, rates_allowed=allowed, complement=complement)
+
+
+def _shown(
+    build: Callable[..., RawTable], snapshot: Snapshot, filters: Filters, role: str, public: bool, *args: Any
+) -> FigureTable:
+    """``build(snapshot, filters, *args)`` disclosed under the viewer's policy: exact, or computed on the keyed
+    snapshot with rule 6's inputs and rule 5's gate for the selection, then perturbed."""
+    if not applies_suppression(role, public):
+        return disclose(build(snapshot, filters, *args), False)
+    snapshot, filters = protected_inputs(snapshot, filters)
+    return disclose(_gated(build(snapshot, filters, *args), snapshot, filters), True)
+
+
+def _as_at(as_at: date, role: str, public: bool) -> date:
+    return protected_as_at(as_at) if applies_suppression(role, public) else as_at
+
+
+def _with_complement(raw: pl.DataFrame, snapshot: Snapshot, filters: Filters, period: Period) -> pl.DataFrame:
+    """Rule 5 per row: each school row's complement and the ``all`` row's, with cell keys, as raw columns."""
+    if not enrolment.has_characteristic_filter(filters):
+        return raw
+    left_out = enrolment.complement_in_scope(snapshot, filters, period)
+    counts = count_with_key(None, RECORD_KEY, COMPLEMENT)
+    per_school = left_out.group_by("school_id").agg(*counts)
+    total = left_out.select(*counts).with_columns(school_id=pl.lit("all"))
+    both = pl.concat([per_school, total.select(per_school.columns)])
+    return raw.join(both, on="school_id", how="left").with_columns(
+        pl.col(COMPLEMENT).fill_null(0), pl.col(f"{COMPLEMENT}__key").fill_null(0)
+    )
 
 
 def board_table(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False, period: Period | None = None
 ) -> FigureTable:
-    """The board figures: one row per school in school_id order, then ``all`` (the ``report`` rows)."""
-    raw = figures.board_raw(snapshot, filters, period)
-    return suppress(
-        raw,
-        ["school_id"],
-        BOARD_SPECS,
-        apply=applies_suppression(role, public),
-        total_key=("school_id", "all"),
-    )
+    """The board figures: one row per school in school_id order, then ``all`` (the ``report`` rows).
+
+    Protected outputs (contract section 6): the keyed snapshot, counts perturbed by their cell keys, rates
+    from published counts, rule 5 per row (a school row's complement is that school's children left out by
+    the filter), a period not over cut at the last month end.
+    """
+    apply = applies_suppression(role, public)
+    if not apply:
+        raw = figures.board_raw(snapshot, filters, period)
+        return suppress(raw, ["school_id"], BOARD_SPECS, apply=False)
+    snapshot, filters = protected_inputs(snapshot, replace(filters, period=period or filters.period))
+    raw = _with_complement(figures.board_raw(snapshot, filters), snapshot, filters, filters.period)
+    return suppress(raw, ["school_id"], BOARD_SPECS, apply=True)
 
 
 def _with_events(raw: pl.DataFrame) -> pl.DataFrame:
-    return raw.with_columns(suspensions_and_exclusions=pl.col("suspensions") + pl.col("permanent_exclusions"))
+    combined = raw.with_columns(suspensions_and_exclusions=pl.col("suspensions") + pl.col("permanent_exclusions"))
+    if "suspensions__key" in raw.columns:
+        total = pl.col("suspensions__key").cast(pl.UInt64) + pl.col("permanent_exclusions__key").cast(pl.UInt64)
+        combined = combined.with_columns(
+            suspensions_and_exclusions__key=(total % KEY_SPACE).cast(pl.UInt32)
+        )
+    return combined
 
 
 def by_period(
@@ -88,9 +194,16 @@ def by_period(
     public: bool = False,
 ) -> FigureTable:
     """Figures over all selected children for each of ``periods`` (each with its own children in scope)."""
+    apply = applies_suppression(role, public)
+    if apply:
+        snapshot, _ = protected_inputs(snapshot, filters)
     frames = []
-    for index, period in enumerate(periods):
+    for index, asked in enumerate(periods):
+        period = protected_period(asked, snapshot.snapshot_date) if apply else asked
         stats = figures.sum_stats(figures.child_stats(snapshot, filters, period))
+        if apply:
+            stats = _with_complement(stats.with_columns(school_id=pl.lit("all")), snapshot, filters, period)
+            stats = stats.drop("school_id")
         frames.append(
             stats.with_columns(
                 order=pl.lit(index),
@@ -103,19 +216,19 @@ def by_period(
     raw = _with_events(pl.concat(frames)) if frames else pl.DataFrame()
     if raw.is_empty():
         return _empty(["order", "period", "period_key", "start", "end"], specs)
-    return suppress(
-        raw, ["order", "period", "period_key", "start", "end"], specs, apply=applies_suppression(role, public)
-    )
+    return suppress(raw, ["order", "period", "period_key", "start", "end"], specs, apply=apply)
 
 
 def by_school(
     snapshot: Snapshot, filters: Filters, role: str, specs: Sequence[FigureSpec], *, public: bool = False
 ) -> FigureTable:
-    """Any figures by school with a total row (secondary suppression applies)."""
-    raw = _with_events(figures.board_raw(snapshot, filters))
-    return suppress(
-        raw, ["school_id"], specs, apply=applies_suppression(role, public), total_key=("school_id", "all")
-    )
+    """Any figures by school with a total row (protected as ``board_table``)."""
+    apply = applies_suppression(role, public)
+    if not apply:
+        return suppress(_with_events(figures.board_raw(snapshot, filters)), ["school_id"], specs, apply=False)
+    snapshot, filters = protected_inputs(snapshot, filters)
+    raw = _with_complement(_with_events(figures.board_raw(snapshot, filters)), snapshot, filters, filters.period)
+    return suppress(raw, ["school_id"], specs, apply=True)
 
 
 def _empty(keys: Sequence[str], specs: Sequence[FigureSpec]) -> FigureTable:
@@ -146,7 +259,7 @@ def funnel_table(
     snapshot: Snapshot, filters: Filters, role: str, as_at: date, *, public: bool = False
 ) -> FigureTable:
     """The enrolment funnel as at ``as_at``, by school then ``all``."""
-    return _show(enrolment.funnel(snapshot, filters, as_at), role, public)
+    return _shown(enrolment.funnel, snapshot, filters, role, public, _as_at(as_at, role, public))
 
 
 # ------------------------------------------------------------------------------------------------ enrolment
@@ -156,19 +269,19 @@ def enrolments_by_month(
     snapshot: Snapshot, filters: Filters, role: str, as_at: date, *, public: bool = False
 ) -> FigureTable:
     """Enrolments per month by school up to ``as_at`` (``enrolment.enrolments_by_month``), shown."""
-    return _show(enrolment.enrolments_by_month(snapshot, filters, as_at), role, public)
+    return _shown(enrolment.enrolments_by_month, snapshot, filters, role, public, _as_at(as_at, role, public))
 
 
 def children_by(
     snapshot: Snapshot, filters: Filters, role: str, characteristic: str, *, public: bool = False
 ) -> FigureTable:
     """Children in scope by one characteristic, then the total row (``enrolment.children_by``), shown."""
-    return _show(enrolment.children_by(snapshot, filters, characteristic), role, public)
+    return _shown(enrolment.children_by, snapshot, filters, role, public, characteristic)
 
 
 def exits_by_reason(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:
     """Exits within the period by reason, then ``All exits`` (``enrolment.exits_by_reason``), shown."""
-    return _show(enrolment.exits_by_reason(snapshot, filters), role, public)
+    return _shown(enrolment.exits_by_reason, snapshot, filters, role, public)
 
 
 # ------------------------------------------------------------------------------------------------ attendance
@@ -178,26 +291,26 @@ def weekly_attendance(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Attendance per week and the baseline year (``attendance.weekly_attendance``), each point shown."""
-    return _show(attendance.weekly_attendance(snapshot, filters), role, public)
+    return _shown(attendance.weekly_attendance, snapshot, filters, role, public)
 
 
 def monthly_absence(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:
     """Authorised and unauthorised absence per month (``attendance.monthly_absence``), shown."""
-    return _show(attendance.monthly_absence(snapshot, filters), role, public)
+    return _shown(attendance.monthly_absence, snapshot, filters, role, public)
 
 
 def attendance_around_enrolment(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Attendance by month from enrolment, −12 to +12 (``attendance.attendance_around_enrolment``), shown."""
-    return _show(attendance.attendance_around_enrolment(snapshot, filters), role, public)
+    return _shown(attendance.attendance_around_enrolment, snapshot, filters, role, public)
 
 
 def school_monthly_attendance(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Attendance per school per month (``attendance.school_monthly_attendance``), shown."""
-    return _show(attendance.school_monthly_attendance(snapshot, filters), role, public)
+    return _shown(attendance.school_monthly_attendance, snapshot, filters, role, public)
 
 
 # ------------------------------------------------------------------------------------------------ assessments
@@ -205,21 +318,21 @@ def school_monthly_attendance(
 
 def sdq_bands(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:
     """Children per SDQ band at baseline and latest, with shares and a total (``assessments.sdq_bands``)."""
-    return _show(assessments.sdq_bands(snapshot, filters), role, public)
+    return _shown(assessments.sdq_bands, snapshot, filters, role, public)
 
 
 def sdq_band_movement(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Children whose SDQ band got better, stayed or got worse (``assessments.sdq_band_movement``), shown."""
-    return _show(assessments.sdq_band_movement(snapshot, filters), role, public)
+    return _shown(assessments.sdq_band_movement, snapshot, filters, role, public)
 
 
 def attainment_levels(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Children per reading, writing and maths level (``assessments.attainment_levels``), each block shown."""
-    return _show(assessments.attainment_levels(snapshot, filters), role, public)
+    return _shown(assessments.attainment_levels, snapshot, filters, role, public)
 
 
 # ------------------------------------------------------------------------------------------------ events
@@ -235,7 +348,13 @@ def referrals_by_month(
     public: bool = False,
 ) -> FigureTable:
     """Referrals per month by ``service`` or ``reason`` (``events.referrals_by_month``), shown."""
-    return _show(events.referrals_by_month(snapshot, filters, by, as_of=as_of), role, public)
+    if applies_suppression(role, public) and as_of is not None:
+        as_of = protected_as_at(as_of)
+    return _shown(_referrals_by_month, snapshot, filters, role, public, by, as_of)
+
+
+def _referrals_by_month(snapshot: Snapshot, filters: Filters, by: str, as_of: date | None) -> RawTable:
+    return events.referrals_by_month(snapshot, filters, by, as_of=as_of)
 
 
 def _last_row(table: FigureTable, **keys: Any) -> pl.DataFrame:
@@ -250,11 +369,16 @@ def mental_health_year_on_year(
 ) -> FigureTable:
     """Mental health referrals (count and per 100 children) for the period and the same period a year before.
 
-    Both rows are the board table's ``all`` row for their period, as shown (so secondary suppression of the
-    board table carries over and the two pages can never disagree).
+    Both rows are the board table's ``all`` row for their period, as shown (the same records give the same
+    published values, so the two pages can never disagree). For protected roles a period not over runs to
+    the last month end and is compared with the same span a year earlier (contract 4.1).
     """
     rows = []
-    for which, period in (("Year before", year_before(filters.period)), ("This period", filters.period)):
+    before, this = year_before(filters.period), filters.period
+    if applies_suppression(role, public):
+        before = comparison_period(filters.period, snapshot.snapshot_date, protected=True) or before
+        this = protected_period(filters.period, snapshot.snapshot_date)
+    for which, period in (("Year before", before), ("This period", this)):
         board = board_table(snapshot, filters, role, public=public, period=period)
         mh = FigureTable(
             board.frame.select("school_id", *(c for s in MH_SPECS for c in (s.name, f"{s.name}__status"))),
