@@ -16,7 +16,7 @@ from functools import cached_property
 import polars as pl
 
 from data_access.cellkey import RECORD_KEY, record_keys
-from data_access.settings import sdc_key, sdc_key_fingerprint
+from data_access.settings import DEMO, environment, sdc_key, sdc_key_fingerprint
 from data_access.snapshots import Snapshot
 
 _lock = threading.Lock()
@@ -24,8 +24,17 @@ _keyed: weakref.WeakKeyDictionary[Snapshot, dict[str, KeyedSnapshot]] = weakref.
 
 
 def is_demo_snapshot(snapshot: Snapshot) -> bool:
-    """True when the snapshot's manifest marks it as synthetic demo data."""
-    return snapshot.manifest.get("demo") is True
+    """True when the snapshot holds synthetic demo data, by the rule the sign-in uses
+    (``dashboard.auth``): a ``"demo": true`` manifest, or (asked only in demo mode) only the demo generator's
+    fictional schools."""
+    if snapshot.manifest.get("demo") is True:
+        return True
+    if environment() != DEMO:
+        return False  # production never uses the demo key, whatever the snapshot
+    from data_access.demo import DEMO_SCHOOLS  # numpy/pyarrow: imported only here (keeps `report` light)
+
+    names = set(snapshot.schools.get_column("school_name").to_list())
+    return bool(names) and names <= {school[1] for school in DEMO_SCHOOLS}
 
 
 class KeyedSnapshot(Snapshot):
