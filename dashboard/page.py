@@ -23,6 +23,7 @@ from dashboard.registry import PAGES_BY_KEY, PageSpec
 from dashboard.text import plain
 from data_access import enrolment
 from data_access.contract import EXACT_FOOTNOTE, SUPPRESSION_FOOTNOTE
+from data_access.views import townships_of
 from data_access.filters import Filters, default_period_for
 from data_access.periods import Period, format_date, periods_for_snapshot
 from data_access.policy import Policy, policy_for
@@ -204,6 +205,7 @@ def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
         filters, notices = filter_sidebar(
             seed_key=snapshot.id, periods=list(periods), default_period=default, school_names=school_names,
             first_day=min(first_day, default.start), last_day=snapshot.snapshot_date,
+            protected=policy.suppressed, townships=townships_of(snapshot),
         )  # fmt: skip
     else:
         filters, notices = st.session_state.get("_filters_value") or Filters(period=default), []
