@@ -20,7 +20,7 @@ from data_access.filters import (
     filters_from_query,
     protected_selection_problems,
 )
-from data_access.periods import Period, custom
+from data_access.periods import Period, custom, last_month_end
 
 CUSTOM = "custom"
 KEYS = {
@@ -60,9 +60,11 @@ def _seed(filters: Filters, periods: list[Period]) -> None:
     state[KEYS["sen"]] = list(filters.sen)
 
 
-def protected_periods(periods: list[Period]) -> list[Period]:
-    """Rule 6: academic years and terms only (no half-terms, no custom ranges)."""
-    return [p for p in periods if p.kind in ("year", "term")]
+def protected_periods(periods: list[Period], last_day: date | None = None) -> list[Period]:
+    """Rule 6: academic years and terms only (no half-terms, no custom ranges), and (with ``last_day``, the
+    snapshot date) only those with a complete month by then: a period not over runs to the last month end."""
+    end = last_month_end(last_day) if last_day is not None else None
+    return [p for p in periods if p.kind in ("year", "term") and (end is None or p.start <= end)]
 
 
 def scope_options(school_names: dict[str, str], townships: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -109,12 +111,19 @@ def _characteristic_of(filters: Filters) -> str:
 
 
 def allowed_for_protected(
-    filters: Filters, periods: list[Period], default_period: Period, townships: dict[str, tuple[str, ...]]
+    filters: Filters,
+    periods: list[Period],
+    default_period: Period,
+    townships: dict[str, tuple[str, ...]],
+    last_day: date | None = None,
 ) -> tuple[Filters, list[str]]:
     """A link's filters made allowable for a protected role (rule 6): what asks for more is refused with a
     notice and replaced (the current academic year, all schools, no characteristic filter)."""
     notices: list[str] = []
-    offered = {p.key for p in protected_periods(periods)}
+    allowed = protected_periods(periods, last_day)
+    offered = {p.key for p in allowed}
+    if default_period.key not in offered and allowed:
+        default_period = allowed[0]
     if filters.period.key not in offered:
         notices.append(
             f"The period {filters.period.describe()} in the link is not offered for your role (academic years and "
@@ -139,10 +148,10 @@ def allowed_for_protected(
 
 
 def _protected_sidebar(
-    periods: list[Period], school_names: dict[str, str], townships: dict[str, tuple[str, ...]]
+    periods: list[Period], school_names: dict[str, str], townships: dict[str, tuple[str, ...]], last_day: date
 ) -> Filters:
     """Rule 6's sidebar: years and terms; all schools, one township or one school; at most one characteristic."""
-    offered = protected_periods(periods)
+    offered = protected_periods(periods, last_day)
     by_key = {p.key: p for p in offered}
     scopes = scope_options(school_names, townships)
     characteristics = characteristic_options()
@@ -209,7 +218,7 @@ def filter_sidebar(
             _query_as_lists(), periods=periods, default_period=default_period, school_ids=list(school_names)
         )
         if protected:
-            filters, refused = allowed_for_protected(filters, periods, default_period, townships)
+            filters, refused = allowed_for_protected(filters, periods, default_period, townships, last_day)
             notices += refused
         _seed(filters, periods)
         state[KEYS["scope"]] = _scope_of(filters, townships)
@@ -222,7 +231,7 @@ def filter_sidebar(
         state[KEYS["characteristic"]] = _characteristic_of(state[_VALUE])
 
     if protected:
-        filters = _protected_sidebar(periods, school_names, townships)
+        filters = _protected_sidebar(periods, school_names, townships, last_day)
         state[_VALUE] = filters
         write_query(filters)
         return filters, list(state.get(_NOTICES, []))

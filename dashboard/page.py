@@ -23,11 +23,11 @@ from dashboard.registry import PAGES_BY_KEY, PageSpec
 from dashboard.text import plain
 from data_access import enrolment
 from data_access.contract import EXACT_FOOTNOTE, SUPPRESSION_FOOTNOTE
-from data_access.views import townships_of
 from data_access.filters import Filters, default_period_for
 from data_access.periods import Period, format_date, periods_for_snapshot
 from data_access.policy import Policy, policy_for
 from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, forget_cached, open_snapshot
+from data_access.views import townships_of
 
 T = TypeVar("T")
 APP_NAME = "Wigan Impact Dashboard"

@@ -226,7 +226,7 @@ def _per_point(
         extra.append(cell_key_expr(RECORD_KEY, with_sessions).alias(f"children{KEY_SUFFIX}"))
     return per_child.group_by(*by).agg(
         *(pl.col(c).sum().cast(pl.Int64) for c in columns),
-        children=with_sessions.sum().cast(pl.Int64),
+        with_sessions.sum().cast(pl.Int64).alias("children"),
         *extra,
     )
 

@@ -23,7 +23,9 @@ def _year_group(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a year group is a whole number from 0 to 13, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"a year group is a whole number from 0 to 13, not {text!r}"
+        ) from None
     if not 0 <= value <= 13:
         raise argparse.ArgumentTypeError(f"a year group is from 0 (Reception) to 13, not {value}")
     return value
@@ -71,7 +73,9 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=("female", "male", "not_recorded"),
         help="children of this recorded sex (not_recorded stands for 'not recorded'); once per value",
     )
-    report.add_argument("--fsm", choices=("yes", "no"), help="children eligible (yes) or not (no) for free school meals")
+    report.add_argument(
+        "--fsm", choices=("yes", "no"), help="children eligible (yes) or not (no) for free school meals"
+    )
     report.add_argument(
         "--sen",
         action="append",

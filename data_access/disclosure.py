@@ -111,7 +111,11 @@ def _cell(value: PublishedCount | PublishedRate) -> Cell:
 
 
 def protect(
-    spec: FigureSpec, row: dict[str, Any], *, rates_allowed: bool = True, complement: PublishedCount | None = None
+    spec: FigureSpec,
+    row: dict[str, Any],
+    *,
+    rates_allowed: bool = True,
+    complement: PublishedCount | None = None,
 ) -> Cell:
     """One figure of a raw row under the cell key method (contract section 6, rules 2-5 and 7).
 
@@ -149,7 +153,9 @@ def protect(
     if spec.cap:
         value = publish_percentage(numerator, denominator, children=children, complement=complement)
     else:
-        value = publish_rate(numerator, denominator, children=children, complement=complement, scale=spec.scale)
+        value = publish_rate(
+            numerator, denominator, children=children, complement=complement, scale=spec.scale
+        )
     return _cell(value)
 
 
@@ -356,5 +362,10 @@ def disclose(raw: RawTable, apply: bool) -> FigureTable:
         tables = [disclose(block, apply) for block in blocks]
         return FigureTable(pl.concat([t.frame for t in tables]), tables[0].keys, tables[0].figures, apply)
     return suppress(
-        raw.frame, raw.keys, raw.specs, apply=apply, rates_allowed=raw.rates_allowed, complement=raw.complement
+        raw.frame,
+        raw.keys,
+        raw.specs,
+        apply=apply,
+        rates_allowed=raw.rates_allowed,
+        complement=raw.complement,
     )

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from data_access.assessments import improvement_by_child
-from data_access.cellkey import KEY_SUFFIX, RECORD_KEY, finish_key, has_record_keys
 from data_access.attendance import attendance_by_child
+from data_access.cellkey import KEY_SUFFIX, RECORD_KEY, finish_key, has_record_keys
 from data_access.enrolment import children_in_scope
 from data_access.events import referrals_by_child, suspensions_by_child
 from data_access.filters import Filters

@@ -108,7 +108,9 @@ def protected_selection_problems(
         )
     schools = tuple(sorted(filters.schools))
     allowed = {tuple(sorted(ids)) for ids in townships.values()}
-    allowed.add(tuple(sorted(s for ids in townships.values() for s in ids)))  # every school, listed one by one
+    allowed.add(
+        tuple(sorted(s for ids in townships.values() for s in ids))
+    )  # every school, listed one by one
     if len(schools) > 1 and schools not in allowed:
         problems.append(
             f"The schools {', '.join(schools)} are neither one school, one whole township nor all schools."

@@ -40,7 +40,7 @@ def is_demo_snapshot(snapshot: Snapshot) -> bool:
 class KeyedSnapshot(Snapshot):
     """A snapshot whose children and events carry their record keys; everything else is the base's own."""
 
-    def __init__(self, base: Snapshot, key: bytes) -> None:  # noqa: D107 - shares the base's state on purpose
+    def __init__(self, base: Snapshot, key: bytes) -> None:
         self.base = base
         self.folder = base.folder
         self.manifest = base.manifest
@@ -85,7 +85,9 @@ class KeyedSnapshot(Snapshot):
     @cached_property
     def referrals(self) -> pl.DataFrame:
         """The base's referral columns with ``record_key`` (from ``referral_id``)."""
-        return self._keyed_events("referrals", "referral_id", ["child_id", "referral_date", "service", "reason"])
+        return self._keyed_events(
+            "referrals", "referral_id", ["child_id", "referral_date", "service", "reason"]
+        )
 
     @cached_property
     def suspensions(self) -> pl.DataFrame:

@@ -17,7 +17,14 @@ from typing import Any, Final
 import polars as pl
 
 from data_access import assessments, attendance, enrolment, events, figures
-from data_access.cellkey import KEY_SPACE, RECORD_KEY, PublishedCount, count_with_key, publish_count, rates_allowed
+from data_access.cellkey import (
+    KEY_SPACE,
+    RECORD_KEY,
+    PublishedCount,
+    count_with_key,
+    publish_count,
+    rates_allowed,
+)
 from data_access.disclosure import (
     COMPLEMENT,
     FigureSpec,
@@ -82,7 +89,9 @@ def protected_period(period: Period, snapshot_date: date) -> Period:
     return span
 
 
-def protected_inputs(snapshot: Snapshot, filters: Filters, as_at: date | None = None) -> tuple[Snapshot, Filters]:
+def protected_inputs(
+    snapshot: Snapshot, filters: Filters, as_at: date | None = None
+) -> tuple[Snapshot, Filters]:
     """The keyed snapshot and the filters a protected output is computed with (contract section 6).
 
     Refuses (``SelectionRefused``) a set of schools that is not one school, one township or all schools, and
@@ -107,7 +116,9 @@ def _published_children(frame: pl.DataFrame) -> PublishedCount:
     return publish_count(int(n), int(key))
 
 
-def selection_gate(snapshot: Snapshot, filters: Filters, period: Period | None = None) -> tuple[bool, PublishedCount | None]:
+def selection_gate(
+    snapshot: Snapshot, filters: Filters, period: Period | None = None
+) -> tuple[bool, PublishedCount | None]:
     """Rule 5 for a whole selection of a keyed snapshot: (rates allowed, the published complement or None).
 
     Rates need the selection's published children in scope to be at least 10 and, with a characteristic
@@ -175,12 +186,14 @@ def board_table(
 
 
 def _with_events(raw: pl.DataFrame) -> pl.DataFrame:
-    combined = raw.with_columns(suspensions_and_exclusions=pl.col("suspensions") + pl.col("permanent_exclusions"))
+    combined = raw.with_columns(
+        suspensions_and_exclusions=pl.col("suspensions") + pl.col("permanent_exclusions")
+    )
     if "suspensions__key" in raw.columns:
-        total = pl.col("suspensions__key").cast(pl.UInt64) + pl.col("permanent_exclusions__key").cast(pl.UInt64)
-        combined = combined.with_columns(
-            suspensions_and_exclusions__key=(total % KEY_SPACE).cast(pl.UInt32)
+        total = pl.col("suspensions__key").cast(pl.UInt64) + pl.col("permanent_exclusions__key").cast(
+            pl.UInt64
         )
+        combined = combined.with_columns(suspensions_and_exclusions__key=(total % KEY_SPACE).cast(pl.UInt32))
     return combined
 
 
@@ -193,13 +206,19 @@ def by_period(
     *,
     public: bool = False,
 ) -> FigureTable:
-    """Figures over all selected children for each of ``periods`` (each with its own children in scope)."""
+    """Figures over all selected children for each of ``periods`` (each with its own children in scope).
+
+    Protected outputs: a period not over runs to the last month end, and one with no complete month yet (the
+    current month as a series point) is left out (contract 4.1 and section 6, rule 6).
+    """
     apply = applies_suppression(role, public)
     if apply:
         snapshot, _ = protected_inputs(snapshot, filters)
     frames = []
     for index, asked in enumerate(periods):
-        period = protected_period(asked, snapshot.snapshot_date) if apply else asked
+        period = covered(asked, snapshot.snapshot_date, protected=True) if apply else asked
+        if period is None:
+            continue  # protected: a period (e.g. this month) with no complete month yet is not published
         stats = figures.sum_stats(figures.child_stats(snapshot, filters, period))
         if apply:
             stats = _with_complement(stats.with_columns(school_id=pl.lit("all")), snapshot, filters, period)
@@ -227,7 +246,9 @@ def by_school(
     if not apply:
         return suppress(_with_events(figures.board_raw(snapshot, filters)), ["school_id"], specs, apply=False)
     snapshot, filters = protected_inputs(snapshot, filters)
-    raw = _with_complement(_with_events(figures.board_raw(snapshot, filters)), snapshot, filters, filters.period)
+    raw = _with_complement(
+        _with_events(figures.board_raw(snapshot, filters)), snapshot, filters, filters.period
+    )
     return suppress(raw, ["school_id"], specs, apply=True)
 
 

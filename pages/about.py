@@ -12,10 +12,10 @@ from data_access import cellkey, comparators
 from data_access.contract import (
     ATTAINMENT_LEVELS,
     CODE_CATEGORIES,
-    MEASURES,
-    PROGRAMME_NAME,
     DISCLOSURE_EXPLANATION,
     EXACT_FOOTNOTE,
+    MEASURES,
+    PROGRAMME_NAME,
     SDQ_TOTAL_BANDS,
     SUPPRESSION_FOOTNOTE,
 )

@@ -14,10 +14,10 @@ from dashboard import audit
 from dashboard.board_pack import board_pack_bytes, pack_file_name
 from dashboard.page import empty_selection, page_footer, page_setup, same_tab_link
 from dashboard.story import Story, StoryChart, build_story
-from data_access.filters import FIXED_SELECTIONS_WHY, protected_selection_problems
-from data_access.views import townships_of
 from dashboard.text import plain_table
 from data_access.contract import EXACT_FOOTNOTE, SUPPRESSION_FOOTNOTE
+from data_access.filters import FIXED_SELECTIONS_WHY, protected_selection_problems
+from data_access.views import townships_of
 
 CHART_SCALE = 1.35
 # The whole chart (Streamlit fits titles, axes and legend inside it). With the slide's heading, description,
@@ -67,7 +67,10 @@ exact = bool(st.session_state.get("present_exact", False))
 refused = protected_selection_problems(ctx.filters, townships_of(ctx.snapshot))
 if refused and not exact:
     st.warning(
-        "This view cannot be presented as board-paper figures: " + " ".join(refused) + " " + FIXED_SELECTIONS_WHY
+        "This view cannot be presented as board-paper figures: "
+        + " ".join(refused)
+        + " "
+        + FIXED_SELECTIONS_WHY
         + " Choose another selection in the sidebar, or turn on exact figures for an internal meeting.",
         icon=":material/lock:",
     )

@@ -82,9 +82,13 @@ def test_a_protected_link_asking_for_more_is_refused_with_a_notice(demo_env: obj
     assert query_values(at, "period") == ["2026-27"] and "school" not in at.query_params
     assert "sex" not in at.query_params and "sen" not in at.query_params
     # one school and one value are allowed as they are
-    at = open_page("overview", "councillor", {"period": "2025-26-spring", "school": ["S03"], "sex": ["female"]})
+    at = open_page(
+        "overview", "councillor", {"period": "2025-26-spring", "school": ["S03"], "sex": ["female"]}
+    )
     assert not at.warning, [w.value for w in at.warning]
-    assert at.selectbox(key="f_scope").value == "school:S03" and at.selectbox(key="f_char").value == "sex:female"
+    assert (
+        at.selectbox(key="f_scope").value == "school:S03" and at.selectbox(key="f_char").value == "sex:female"
+    )
 
 
 def test_a_custom_range_round_trips_through_the_link(demo_env: object) -> None:

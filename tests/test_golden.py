@@ -29,8 +29,8 @@ from builders import child, make_snapshot, school, sessions
 
 from data_access.cli import main
 from data_access.contract import ROLES
-from data_access.policy import POLICIES
 from data_access.demo import write_demo_snapshot
+from data_access.policy import POLICIES
 
 GOLDEN = Path(__file__).parent / "golden"
 PROTECTED_ROLES = {role for role, policy in POLICIES.items() if policy.suppressed}

@@ -67,7 +67,9 @@ def test_report_for_each_role_has_every_school_then_all_and_json_equals_csv(demo
         assert csv_row == ["" if json_row[c] is None else str(json_row[c]) for c in COLUMNS]
 
 
-def test_protected_roles_never_show_one_to_four_and_stay_within_three_of_the_exact_figures(demo: Path) -> None:
+def test_protected_roles_never_show_one_to_four_and_stay_within_three_of_the_exact_figures(
+    demo: Path,
+) -> None:
     """Contract section 6, rules 3-4 on the demo: a published count is 0, ``c`` or at least 5, within 3 of the
     exact count; a true 0 stays 0; councillor and commissioner see the same values; rates are computed from
     the published counts (children-based percentages from the published numerator and denominator)."""
@@ -112,7 +114,17 @@ def test_protected_roles_never_show_one_to_four_and_stay_within_three_of_the_exa
 
 def test_report_for_listed_schools_and_a_term(demo: Path) -> None:
     result = run_report(
-        demo, "--from", "2026-01-01", "--to", "2026-04-05", "--school", "S03", "--school", "S01", "--role", "admin"
+        demo,
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-04-05",
+        "--school",
+        "S03",
+        "--school",
+        "S01",
+        "--role",
+        "admin",
     )
     assert result.returncode == 0, result.stderr
     assert [row["school_id"] for row in json.loads(result.stdout)["rows"]] == ["S01", "S03", "all"]
@@ -137,7 +149,9 @@ def test_filters_and_the_period_not_over(demo: Path) -> None:
                                  "--sex", "male").stdout)  # fmt: skip
     other = json.loads(run_report(demo, "--from", "2025-08-01", "--to", "2026-07-31", "--role", "admin",
                                   "--sex", "not_recorded").stdout)  # fmt: skip
-    everyone = json.loads(run_report(demo, "--from", "2025-08-01", "--to", "2026-07-31", "--role", "admin").stdout)
+    everyone = json.loads(
+        run_report(demo, "--from", "2025-08-01", "--to", "2026-07-31", "--role", "admin").stdout
+    )
     assert (
         female["rows"][-1]["children"] + male["rows"][-1]["children"] + other["rows"][-1]["children"]
         == everyone["rows"][-1]["children"]
@@ -152,9 +166,15 @@ def test_filters_and_the_period_not_over(demo: Path) -> None:
     ("args", "says"),
     [
         (("--from", "2025-10-01", "--to", "2026-07-31"), "not an academic year or a term"),
-        (("--from", "2025-08-01", "--to", "2026-07-31", "--school", "S01", "--school", "S07"), "one whole township"),
+        (
+            ("--from", "2025-08-01", "--to", "2026-07-31", "--school", "S01", "--school", "S07"),
+            "one whole township",
+        ),
         (("--from", "2025-08-01", "--to", "2026-07-31", "--sex", "female", "--fsm", "yes"), "at most one"),
-        (("--from", "2025-08-01", "--to", "2026-07-31", "--year-group", "7", "--year-group", "8"), "at most one"),
+        (
+            ("--from", "2025-08-01", "--to", "2026-07-31", "--year-group", "7", "--year-group", "8"),
+            "at most one",
+        ),
     ],
 )
 def test_rule_6_refusals_exit_2_with_a_clear_message(demo: Path, args: tuple[str, ...], says: str) -> None:

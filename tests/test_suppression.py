@@ -209,7 +209,10 @@ def records(draw: st.DrawFn) -> pl.DataFrame:
 def board_of(frame: pl.DataFrame) -> pl.DataFrame:
     """Per school then ``all``: children (every record) and flagged (a count and a percentage's numerator),
     each with its cell key from the same aggregation, as ``figures.board_raw`` builds them."""
-    counts = [*count_with_key(None, "record_key", "kids"), *count_with_key(pl.col("flag"), "record_key", "num")]
+    counts = [
+        *count_with_key(None, "record_key", "kids"),
+        *count_with_key(pl.col("flag"), "record_key", "num"),
+    ]
     per_school = frame.group_by("school_id").agg(counts).sort("school_id")
     total = frame.select(counts).with_columns(school_id=pl.lit("all")).select(per_school.columns)
     return pl.concat([per_school, total])
