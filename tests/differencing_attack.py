@@ -440,7 +440,12 @@ def integrated_publisher(snapshot: Any, role: str = "councillor") -> Publisher:
         filters = _filters_of(selection)
         rows = board_table(snapshot, filters, role).rows()
         named = _named(selection.period, snapshot.snapshot_date)
-        if named is not None:
+        # report is asked for the routes without a characteristic filter and those with each dimension's first
+        # value (every route would double the attack's time; test_report_demo covers report's filters)
+        sampled = selection.characteristic is None or (
+            selection.characteristic[1][0] == DIMENSIONS[selection.characteristic[0]][0]
+        )
+        if named is not None and sampled:
             via_report = report_rows(
                 snapshot.folder, named.start, named.end, list(selection.schools), role,
                 year_groups=list(filters.year_groups), sexes=list(filters.sexes), fsm=filters.fsm,

