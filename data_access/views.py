@@ -209,16 +209,19 @@ def by_period(
     """Figures over all selected children for each of ``periods`` (each with its own children in scope).
 
     Protected outputs: a period not over runs to the last month end, and one with no complete month yet (the
-    current month as a series point) is left out (contract 4.1 and section 6, rule 6).
+    current month as a series point) shows nothing (a dash), never a figure (contract 4.1 and section 6,
+    rule 6).
     """
     apply = applies_suppression(role, public)
     if apply:
         snapshot, _ = protected_inputs(snapshot, filters)
     frames = []
+    not_yet: list[int] = []
     for index, asked in enumerate(periods):
         period = covered(asked, snapshot.snapshot_date, protected=True) if apply else asked
-        if period is None:
-            continue  # protected: a period (e.g. this month) with no complete month yet is not published
+        if period is None:  # protected: a period with no complete month yet (this month) shows nothing
+            not_yet.append(index)
+            period = asked
         stats = figures.sum_stats(figures.child_stats(snapshot, filters, period))
         if apply:
             stats = _with_complement(stats.with_columns(school_id=pl.lit("all")), snapshot, filters, period)
@@ -235,7 +238,16 @@ def by_period(
     raw = _with_events(pl.concat(frames)) if frames else pl.DataFrame()
     if raw.is_empty():
         return _empty(["order", "period", "period_key", "start", "end"], specs)
-    return suppress(raw, ["order", "period", "period_key", "start", "end"], specs, apply=apply)
+    table = suppress(raw, ["order", "period", "period_key", "start", "end"], specs, apply=apply)
+    if not not_yet:
+        return table
+    blank = pl.col("order").is_in(not_yet)
+    frame = table.frame.with_columns(
+        *(pl.when(blank).then(None).otherwise(pl.col(f)).alias(f) for f in table.figures),
+        *(pl.when(blank).then(pl.lit("none")).otherwise(pl.col(f"{f}__status")).alias(f"{f}__status")
+          for f in table.figures),
+    )  # fmt: skip
+    return FigureTable(frame, table.keys, table.figures, table.suppressed)
 
 
 def by_school(
