@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 import polars as pl
@@ -104,6 +104,17 @@ def protected_inputs(
         raise SelectionRefused(" ".join(problems))
     del as_at
     return keyed(snapshot), replace(filters, period=protected_period(filters.period, snapshot.snapshot_date))
+
+
+def month_ends(first: date, snapshot_date: date) -> list[date]:
+    """Every month end from the month of ``first`` to the last month end on or before ``snapshot_date``,
+    newest first: the as-at dates a protected role may choose (rule 6)."""
+    out: list[date] = []
+    end = last_month_end(snapshot_date)
+    while end >= first.replace(day=1) or not out:
+        out.append(end)
+        end = end.replace(day=1) - timedelta(days=1)
+    return out
 
 
 def protected_as_at(as_at: date) -> date:

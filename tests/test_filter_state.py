@@ -96,3 +96,16 @@ def test_a_custom_range_round_trips_through_the_link(demo_env: object) -> None:
     assert not at.exception
     assert at.selectbox(key="f_period").value == "custom"
     assert query_values(at, "period") == ["2025-09-03..2025-12-17"]
+
+
+def test_protected_roles_choose_as_at_dates_only_at_month_ends(demo_env: object) -> None:
+    from datetime import date, timedelta
+
+    at = open_page("enrolment", "councillor", {"period": "2026-27"})
+    assert not at.exception
+    box = at.selectbox(key="enrolment_as_at_month_end")
+    assert box.value == date(2026, 10, 31)  # the last month end before the snapshot date (20 Nov 2026)
+    assert box.options[:3] == ["31 Oct 2026", "30 Sep 2026", "31 Aug 2026"]  # month ends only, newest first
+    assert (box.value + timedelta(days=1)).day == 1
+    assert "enrolment_as_at" not in [w.key for w in at.date_input]
+    assert not open_page("enrolment", "allchild", {"period": "2026-27"}).exception
