@@ -35,7 +35,14 @@ from data_access.disclosure import (
     suppress,
 )
 from data_access.filters import Filters, SelectionRefused, protected_selection_problems
-from data_access.periods import Period, comparison_period, covered, format_date, last_month_end, year_before
+from data_access.periods import (
+    Period,
+    comparison_period,
+    format_date,
+    last_month_end,
+    so_far_label,
+    year_before,
+)
 from data_access.policy import policy_for
 from data_access.record_keys import keyed
 from data_access.registry import BOARD_FIGURES, FIGURES
@@ -77,10 +84,22 @@ def townships_of(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
     return {name: tuple(sorted(ids)) for name, ids in sorted(out.items())}
 
 
+def protected_span(period: Period, snapshot_date: date) -> Period | None:
+    """What a protected output of ``period`` covers: nothing after the last month end on or before the snapshot
+    date (contract 4.1 and section 6, rule 6), so [from, min(to, last month end)], named "so far" when cut;
+    None when the period starts after that month end (no complete month yet)."""
+    end = last_month_end(snapshot_date)
+    if period.end <= end:
+        return period
+    if period.start > end:
+        return None
+    return Period(period.start, end, period.kind, so_far_label(period, end))
+
+
 def protected_period(period: Period, snapshot_date: date) -> Period:
     """Contract 4.1 for protected roles: a period not over covers [from, last month end]; refused when it has
     no complete month yet."""
-    span = covered(period, snapshot_date, protected=True)
+    span = protected_span(period, snapshot_date)
     if span is None:
         raise SelectionRefused(
             f"{period.label or 'This period'} has no complete month yet: figures for councillors, commissioners "
@@ -229,7 +248,7 @@ def by_period(
     frames = []
     not_yet: list[int] = []
     for index, asked in enumerate(periods):
-        period = covered(asked, snapshot.snapshot_date, protected=True) if apply else asked
+        period = protected_span(asked, snapshot.snapshot_date) if apply else asked
         if period is None:  # protected: a period with no complete month yet (this month) shows nothing
             not_yet.append(index)
             period = asked
