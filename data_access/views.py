@@ -108,9 +108,7 @@ def protected_period(period: Period, snapshot_date: date) -> Period:
     return span
 
 
-def protected_inputs(
-    snapshot: Snapshot, filters: Filters, as_at: date | None = None
-) -> tuple[Snapshot, Filters]:
+def protected_inputs(snapshot: Snapshot, filters: Filters) -> tuple[Snapshot, Filters]:
     """The keyed snapshot and the filters a protected output is computed with (contract section 6).
 
     Refuses (``SelectionRefused``) a set of schools that is not one school, one township or all schools, and
@@ -121,7 +119,6 @@ def protected_inputs(
     problems = protected_selection_problems(filters, townships_of(snapshot), check_period=False)
     if problems:
         raise SelectionRefused(" ".join(problems))
-    del as_at
     return keyed(snapshot), replace(filters, period=protected_period(filters.period, snapshot.snapshot_date))
 
 
