@@ -2,7 +2,7 @@
 
 Screens: the headline figures, each page's key chart, then the school-by-school table. The filters and period
 are those of the view it was opened from (the URL and session, through ``page_setup``); the current screen is
-in the URL (``screen``), so a link reopens it. Figures are shown with suppression applied, as in a published
+in the URL (``screen``), so a link reopens it. Figures are shown with disclosure control applied, as in a published
 board paper, unless leadership turn on exact figures for an internal meeting.
 """
 
