@@ -265,15 +265,24 @@ async def sign_in(page: Any, url: str, username: str, timeout_ms: float) -> None
 
 async def change_filter(page: Any, turn: int, timeout_ms: float) -> bool:
     """Change the free-school-meals filter in the sidebar; False when the page has no filters."""
-    box = page.locator('[data-testid="stSidebar"] .st-key-f_fsm input[role="combobox"]')
+    # Exact roles have the free school meals box (f_fsm); protected roles one "Children" box (f_char, contract
+    # section 6, rule 6: at most one characteristic value) offering the same choice.
+    widget = "f_fsm"
+    choices = (("Eligible", "fsm=yes"), ("Not eligible", "fsm=no"), ("All children", None))
+    box = page.locator(f'[data-testid="stSidebar"] .st-key-{widget} input[role="combobox"]')
+    if not await box.count():
+        widget = "f_char"
+        choices = (("Free school meals: eligible", "fsm=yes"), ("Free school meals: not eligible", "fsm=no"),
+                   ("All children", None))  # fmt: skip
+        box = page.locator(f'[data-testid="stSidebar"] .st-key-{widget} input[role="combobox"]')
     if not await box.count():
         return False
-    choice, in_link = (("Eligible", "fsm=yes"), ("Not eligible", "fsm=no"), ("All children", None))[turn % 3]
+    choice, in_link = choices[turn % 3]
     option = page.get_by_role("option", name=choice, exact=True)
     for attempt in range(4):  # the list may not open when the click lands while the sidebar re-renders
-        await page.locator('[data-testid="stSidebar"] .st-key-f_fsm button[aria-label="Open"]').first.click(
-            timeout=timeout_ms
-        )
+        await page.locator(
+            f'[data-testid="stSidebar"] .st-key-{widget} button[aria-label="Open"]'
+        ).first.click(timeout=timeout_ms)
         try:
             await option.wait_for(state="visible", timeout=5000)
             break

@@ -26,8 +26,8 @@ from fpdf.fonts import FontFace
 from dashboard.images import chart_png
 from dashboard.story import Story, StoryChart, build_story
 from data_access import comparators
-from data_access.contract import SUPPRESSION_FOOTNOTE
-from data_access.filters import Filters
+from data_access.contract import DISCLOSURE_EXPLANATION, SUPPRESSION_FOOTNOTE
+from data_access.filters import Filters, SelectionRefused, protected_selection_problems
 from data_access.periods import (
     Period,
     academic_year,
@@ -39,9 +39,9 @@ from data_access.periods import (
 from data_access.registry import FIGURES, PERIODS, ROUNDING, SCOPE
 from data_access.report import dates_from_args
 from data_access.snapshots import Snapshot, SnapshotError, open_snapshot
-from data_access.views import BOARD_FIGURES
+from data_access.views import BOARD_FIGURES, townships_of
 
-SUPPRESSION_NOTE: Final = "Suppression applied: figures fewer than 5 are shown as c"
+SUPPRESSION_NOTE: Final = "Disclosure control applied: figures adjusted by up to 3; fewer than 5 shown as c"
 TITLE: Final = "Partnership board pack"
 FONT_DIRS: Final = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 # Chart images: drawn at this size in CSS pixels (title, axes and legend included), at 2× for print.
@@ -85,7 +85,10 @@ def _snapshot(source: Snapshot | str | Path) -> Snapshot:
 
 
 def pack_filters(snapshot: Snapshot, date_from: date, date_to: date, schools: Sequence[str]) -> Filters:
-    """The filters of a pack; raises ``ValueError`` for reversed dates or schools the snapshot does not have."""
+    """The filters of a pack; raises ``ValueError`` for reversed dates or schools the snapshot does not have,
+    and ``SelectionRefused`` (a ``ValueError``) for what contract section 6, rule 6 does not allow a public
+    board paper: a period that is not an academic year or a term, or schools that are not one school, one
+    township or all schools."""
     if date_to < date_from:
         raise ValueError("--to must not be before --from")
     known = set(snapshot.schools.get_column("school_id").to_list())
@@ -94,7 +97,13 @@ def pack_filters(snapshot: Snapshot, date_from: date, date_to: date, schools: Se
         raise ValueError(
             f"unknown school id(s): {', '.join(unknown)}; the snapshot has {', '.join(sorted(known))}"
         )
-    return Filters(period=pack_period(date_from, date_to), schools=tuple(sorted(set(schools))))
+    filters = Filters(period=pack_period(date_from, date_to), schools=tuple(sorted(set(schools))))
+    problems = protected_selection_problems(filters, townships_of(snapshot))
+    if problems:
+        raise SelectionRefused(
+            "a board pack is a public board paper (contract section 6, rule 6): " + " ".join(problems)
+        )
+    return filters
 
 
 def build_board_pack(
@@ -372,14 +381,11 @@ def _definitions(pdf: _Pack, number: int) -> None:
     _para(pdf, "Comparators", 10, bold=True, gap=0.5)
     sources = sorted(set(comparators.benchmarks().get_column("source").to_list()))
     _para(pdf, "; ".join(sources) + ". " + comparators.CAVEAT, 9.5, gap=2)
-    _para(pdf, "Suppression (statistical disclosure control)", 10, bold=True, gap=0.5)
+    _para(pdf, "Protecting children's privacy (statistical disclosure control)", 10, bold=True, gap=0.5)
     _para(
         pdf,
         "Every figure in this pack has been through disclosure control, whoever produced it, because board "
-        "papers may be published. A count from 1 to 4 is hidden; so is a rate or percentage whose underlying "
-        "count is 1 to 4, whose denominator is below 10, or that covers fewer than 10 children. Where one "
-        "figure in a column is hidden, a second is hidden too so that it cannot be worked out from the "
-        "total. " + SUPPRESSION_FOOTNOTE,
+        "papers may be published. " + DISCLOSURE_EXPLANATION + " " + SUPPRESSION_FOOTNOTE,
         9.5,
     )
 

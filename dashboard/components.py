@@ -15,7 +15,7 @@ import polars as pl
 import pyarrow as pa
 import streamlit as st
 
-from data_access.contract import SUPPRESSION_FOOTNOTE
+from data_access.contract import EXACT_FOOTNOTE, SUPPRESSION_FOOTNOTE
 from data_access.disclosure import FigureTable
 from data_access.registry import FIGURES, ROUNDING, Figure
 
@@ -243,8 +243,11 @@ def figure_block(
             st.markdown(definitions_text(definitions) if definitions else ROUNDING)
         if note:
             st.caption(note)
-        if has_c:
+        protected = ctx.policy.suppressed or (isinstance(table, FigureTable) and table.suppressed)
+        if has_c or protected:
             st.caption(SUPPRESSION_FOOTNOTE)
+        else:
+            st.caption(EXACT_FOOTNOTE)
         download_row(ctx, key=key, title=title, frame=shown.frame, chart=chart, csv=shown.csv)
 
 

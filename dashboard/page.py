@@ -22,11 +22,12 @@ from dashboard.filters_ui import dismiss_notices, filter_sidebar
 from dashboard.registry import PAGES_BY_KEY, PageSpec
 from dashboard.text import plain
 from data_access import enrolment
-from data_access.contract import SUPPRESSION_FOOTNOTE
+from data_access.contract import EXACT_FOOTNOTE, SUPPRESSION_FOOTNOTE
 from data_access.filters import Filters, default_period_for
 from data_access.periods import Period, as_shown, format_date, periods_for_snapshot, year_before
 from data_access.policy import Policy, policy_for
 from data_access.snapshots import Snapshot, SnapshotError, SnapshotState, forget_cached, open_snapshot
+from data_access.views import townships_of
 
 T = TypeVar("T")
 APP_NAME = "Wigan Impact Dashboard"
@@ -177,6 +178,9 @@ def _periods(snapshot_id: str, _snapshot: Snapshot) -> tuple[Period, ...]:
 def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
     """Guard the page, load the snapshot and filters, and draw the header. Call first on every page."""
     spec = PAGES_BY_KEY[page_key]
+    # No table toolbar download or copy for anyone: it bypasses the role's download policy and the audit log
+    # (also in .streamlit/config.toml, which covers a session's first run).
+    st.set_option("client.disableDataExport", True)
     # The browser tab names the page (WCAG 2.4.2); a later call in the same run overrides app.py's title.
     st.set_page_config(page_title=page_title(spec.title))
     st.html(FRAME_STYLE)
@@ -207,6 +211,7 @@ def page_setup(page_key: str, *, with_filters: bool = True) -> PageContext:
         filters, notices = filter_sidebar(
             seed_key=snapshot.id, periods=list(periods), default_period=default, school_names=school_names,
             first_day=min(first_day, default.start), last_day=snapshot.snapshot_date,
+            protected=policy.suppressed, townships=townships_of(snapshot),
         )  # fmt: skip
     else:
         filters, notices = st.session_state.get("_filters_value") or Filters(period=default), []
@@ -273,11 +278,11 @@ def empty_selection(ctx: PageContext) -> bool:
 
 
 def page_footer(ctx: PageContext, *, suppressed: bool = False) -> None:
-    """Source, the suppression footnote when a ``c`` is shown, and a link to the definitions."""
+    """Source, the disclosure footnote (protected) or "Exact figures — internal use only", and a link to the
+    definitions."""
     st.divider()
     st.caption(SOURCE + f" Snapshot of {ctx.as_of_text}.")
-    if suppressed or ctx.policy.suppressed:
-        st.caption(SUPPRESSION_FOOTNOTE)
+    st.caption(SUPPRESSION_FOOTNOTE if suppressed or ctx.policy.suppressed else EXACT_FOOTNOTE)
     # A plain relative link (st.page_link fails when a page runs outside st.navigation, as on a deep link),
     # opening in the same tab.
     same_tab_link("about", "How every figure is defined: About the data", key="page_footer_link")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from data_access.cellkey import KEY_SUFFIX, RECORD_KEY, cell_key_expr, has_record_keys
 from data_access.contract import ATTAINMENT_LEVELS, MEASURES, SDQ_TOTAL_BANDS
 from data_access.disclosure import FigureSpec, RawTable
 from data_access.enrolment import children_in_scope
@@ -32,13 +33,13 @@ LEVEL_SPECS: Final = (
 
 SHARE_SPECS: Final = (
     *LEVEL_SPECS,
-    FigureSpec("baseline_pct", "rate", "baseline", "with_both", "with_both"),
-    FigureSpec("latest_pct", "rate", "latest", "with_both", "with_both"),
+    FigureSpec("baseline_pct", "rate", "baseline", "with_both", "with_both", cap=True),
+    FigureSpec("latest_pct", "rate", "latest", "with_both", "with_both", cap=True),
 )
 
 MOVEMENT_SPECS: Final = (
     FigureSpec("children", "count", "children"),
-    FigureSpec("children_pct", "rate", "children", "with_both", "with_both"),
+    FigureSpec("children_pct", "rate", "children", "with_both", "with_both", cap=True),
 )
 
 MOVEMENTS: Final = (
@@ -102,7 +103,22 @@ def sdq_band(score: pl.Expr) -> pl.Expr:
 
 def _scores(snapshot: Snapshot, filters: Filters, measure: str) -> pl.DataFrame:
     scope = children_in_scope(snapshot, filters)
-    return improvement_by_child(snapshot, measure, scope, filters.period.end)
+    per_child = improvement_by_child(snapshot, measure, scope, filters.period.end)
+    if has_record_keys(scope):
+        per_child = per_child.join(scope.select("child_idx", RECORD_KEY), on="child_idx", how="inner")
+    return per_child
+
+
+def _counted(per_child: pl.DataFrame, by: str, name: str) -> pl.DataFrame:
+    """Children per value of ``by`` as ``name`` (and, on a protected computation, its cell key)."""
+    aggregations = [pl.len().cast(pl.Int64).alias(name)]
+    if has_record_keys(per_child):
+        aggregations.append(cell_key_expr(RECORD_KEY).alias(f"{name}{KEY_SUFFIX}"))
+    return per_child.group_by(by).agg(aggregations)
+
+
+def _total_key(per_child: pl.DataFrame, mask: pl.Expr | None = None) -> int:
+    return int(per_child.select(cell_key_expr(RECORD_KEY, mask)).item())
 
 
 def _level_table(
@@ -113,8 +129,9 @@ def _level_table(
 ) -> RawTable:
     """Counts of children per level (1-based) at baseline and latest, with a total row."""
     with_both = per_child.height
-    base = per_child.group_by("baseline_level").len("baseline").rename({"baseline_level": "level_number"})
-    late = per_child.group_by("latest_level").len("latest").rename({"latest_level": "level_number"})
+    keyed = has_record_keys(per_child)
+    base = _counted(per_child, "baseline_level", "baseline").rename({"baseline_level": "level_number"})
+    late = _counted(per_child, "latest_level", "latest").rename({"latest_level": "level_number"})
     levels = pl.DataFrame(
         {"level_number": list(range(1, len(names) + 1)), "level": list(names)},
         schema={"level_number": pl.Int32, "level": pl.String},
@@ -126,16 +143,24 @@ def _level_table(
             pl.col("baseline", "latest").fill_null(0).cast(pl.Int64), with_both=pl.lit(with_both, pl.Int64)
         )
     )
-    total = pl.DataFrame(
-        {
-            "level_number": [99],
-            "level": [TOTAL],
-            "baseline": [with_both],
-            "latest": [with_both],
-            "with_both": [with_both],
-        },
-        schema=rows.schema,
-    )
+    total_row: dict[str, list[object]] = {
+        "level_number": [99],
+        "level": [TOTAL],
+        "baseline": [with_both],
+        "latest": [with_both],
+        "with_both": [with_both],
+    }
+    if keyed:
+        both_key = _total_key(per_child)
+        rows = rows.with_columns(
+            pl.col("baseline__key", "latest__key").fill_null(0),
+            with_both__key=pl.lit(both_key, pl.UInt32),
+        ).select("level_number", "level", "baseline", "latest", "with_both", "baseline__key", "latest__key",
+                 "with_both__key")  # fmt: skip
+        total_row.update(
+            {"baseline__key": [both_key], "latest__key": [both_key], "with_both__key": [both_key]}
+        )
+    total = pl.DataFrame(total_row, schema=rows.schema)
     raw = pl.concat([rows, total])
     keys = ["level"]
     if extra:
@@ -158,20 +183,23 @@ def sdq_band_movement(snapshot: Snapshot, filters: Filters) -> RawTable:
         move=sdq_band(pl.col("latest_score")) - sdq_band(pl.col("baseline_score"))
     )
     with_both = per_child.height
-    counts = [
-        per_child.filter(pl.col("move") < 0).height,
-        per_child.filter(pl.col("move") == 0).height,
-        per_child.filter(pl.col("move") > 0).height,
-    ]
-    raw = pl.DataFrame(
-        {
-            "order": [1, 2, 3, 9],
-            "movement": [*MOVEMENTS, TOTAL],
-            "children": [*counts, with_both],
-            "with_both": [with_both] * 4,
-        },
-        schema={"order": pl.Int32, "movement": pl.String, "children": pl.Int64, "with_both": pl.Int64},
-    )
+    moves = [pl.col("move") < 0, pl.col("move") == 0, pl.col("move") > 0]
+    counts = [per_child.filter(m).height for m in moves]
+    columns: dict[str, list[object]] = {
+        "order": [1, 2, 3, 9],
+        "movement": [*MOVEMENTS, TOTAL],
+        "children": [*counts, with_both],
+        "with_both": [with_both] * 4,
+    }
+    schema: dict[str, object] = {
+        "order": pl.Int32, "movement": pl.String, "children": pl.Int64, "with_both": pl.Int64,
+    }  # fmt: skip
+    if has_record_keys(per_child):
+        both_key = _total_key(per_child)
+        columns["children__key"] = [*(_total_key(per_child, m) for m in moves), both_key]
+        columns["with_both__key"] = [both_key] * 4
+        schema.update({"children__key": pl.UInt32, "with_both__key": pl.UInt32})
+    raw = pl.DataFrame(columns, schema=schema)  # type: ignore[arg-type]
     return RawTable(raw, ("movement",), MOVEMENT_SPECS, total_key=("movement", TOTAL), order_by="order")
 
 

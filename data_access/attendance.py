@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from data_access.cellkey import KEY_SUFFIX, RECORD_KEY, cell_key_expr, has_record_keys
 from data_access.contract import AUTHORISED_CODES, POSSIBLE_CODES, PRESENT_CODES, UNAUTHORISED_CODES
 from data_access.disclosure import FigureSpec, RawTable
 from data_access.enrolment import children_in_scope
@@ -207,17 +208,26 @@ def academic_week_of(monday: date) -> int:
 
 
 def _per_point(
-    frame: pl.LazyFrame, by: Sequence[str], columns: Sequence[str] = ("present", "possible")
+    frame: pl.LazyFrame,
+    by: Sequence[str],
+    columns: Sequence[str] = ("present", "possible"),
+    keys: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
-    """Sum per child per point first (a child counts once per point), then per point with children covered."""
-    return (
-        frame.group_by("child_idx", *by)
-        .agg(pl.col(c).sum() for c in columns)
-        .group_by(*by)
-        .agg(
-            *(pl.col(c).sum().cast(pl.Int64) for c in columns),
-            children=(pl.col("possible") > 0).sum().cast(pl.Int64),
-        )
+    """Sum per child per point first (a child counts once per point), then per point with children covered.
+
+    ``keys`` (child_idx, record_key of the children in scope, on protected computations) adds the cell key
+    ``children__key`` of each point's children with a possible session, in the same aggregation.
+    """
+    per_child = frame.group_by("child_idx", *by).agg(pl.col(c).sum() for c in columns)
+    with_sessions = pl.col("possible") > 0
+    extra: list[pl.Expr] = []
+    if keys is not None and has_record_keys(keys):
+        per_child = per_child.join(keys.lazy().select("child_idx", RECORD_KEY), on="child_idx", how="inner")
+        extra.append(cell_key_expr(RECORD_KEY, with_sessions).alias(f"children{KEY_SUFFIX}"))
+    return per_child.group_by(*by).agg(
+        *(pl.col(c).sum().cast(pl.Int64) for c in columns),
+        with_sessions.sum().cast(pl.Int64).alias("children"),
+        *extra,
     )
 
 
@@ -244,7 +254,9 @@ def weekly_attendance(snapshot: Snapshot, filters: Filters) -> RawTable:
     if scope.is_empty() or weeks.is_empty():
         return _nothing(keys, [RATE_SPEC])
     weeks = weeks.with_columns(academic_week=academic_week(pl.col("week_start")))
-    current = _per_point(period_buckets(snapshot, period, scope.get_column("child_idx")), ["week_start"])
+    current = _per_point(
+        period_buckets(snapshot, period, scope.get_column("child_idx")), ["week_start"], keys=scope
+    )
     enrolled = pl.col("enrolled_date")
     # Per child (not per row, which would be slow at scale): the window's first day, and the start of the bucket
     # holding the enrolment day. A bucket lies wholly in the window when it starts on or after the first and
@@ -266,9 +278,11 @@ def weekly_attendance(snapshot: Snapshot, filters: Filters) -> RawTable:
         .with_columns(academic_week=academic_week(pl.col("week_start")))
     )
     baseline_rows = baseline_rows.join(week_numbers, on="week_start", how="inner")
-    baseline = _per_point(baseline_rows, ["academic_week"])
+    baseline = _per_point(baseline_rows, ["academic_week"], keys=scope)
     current_frame, baseline_frame = pl.collect_all([current, baseline])
     counts = ["present", "possible", "children"]
+    if has_record_keys(scope):
+        counts.append(f"children{KEY_SUFFIX}")
     raw = pl.concat(
         [
             weeks.join(current_frame, on="week_start", how="left").with_columns(series=pl.lit(THIS_PERIOD)),
@@ -297,7 +311,7 @@ def monthly_absence(snapshot: Snapshot, filters: Filters) -> RawTable:
         month_start=pl.col("bucket_start").dt.truncate("1mo")
     )
     raw = (
-        _per_point(rows, ["month_start"], SESSION_COLUMNS)
+        _per_point(rows, ["month_start"], SESSION_COLUMNS, keys=scope)
         .filter(pl.col("possible") > 0)
         .sort("month_start")
         .with_columns(month=pl.col("month_start").dt.strftime("%b %Y"))
@@ -340,11 +354,11 @@ def attendance_around_enrolment(snapshot: Snapshot, filters: Filters) -> RawTabl
         .with_columns(month_offset=(pl.col("bucket_month") - pl.col("enrol_month")).cast(pl.Int32))
         .filter(pl.col("month_offset").is_between(-span, span))
     )
-    counts = _per_point(rows, ["month_offset"]).collect()
+    counts = _per_point(rows, ["month_offset"], keys=scope).collect()
     offsets = pl.DataFrame({"month_offset": list(range(-span, span + 1))}, schema={"month_offset": pl.Int32})
     raw = (
         offsets.join(counts, on="month_offset", how="left")
-        .with_columns(pl.col(c).fill_null(0) for c in ("present", "possible", "children"))
+        .with_columns(pl.col(c).fill_null(0) for c in counts.collect_schema().names() if c != "month_offset")
         .with_columns(month=offset_label(pl.col("month_offset")))
         .sort("month_offset")
     )
@@ -382,7 +396,7 @@ def school_monthly_attendance(snapshot: Snapshot, filters: Filters) -> RawTable:
         .with_columns(month_start=pl.col("bucket_start").dt.truncate("1mo"))
     )
     raw = (
-        _per_point(rows, ["school_id", "month_start"])
+        _per_point(rows, ["school_id", "month_start"], keys=scope)
         .filter(pl.col("possible") > 0)
         .join(snapshot.schools.lazy().select("school_id", "school_name"), on="school_id", how="left")
         .sort("school_id", "month_start")

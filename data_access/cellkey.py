@@ -22,7 +22,7 @@ from typing import Final, Literal
 
 import polars as pl
 
-from data_access.disclosure import round_half_away
+from data_access.rounding import round_half_away
 
 KEY_SPACE: Final = 2**32
 """Record and cell keys are integers in [0, 2**32); u = cell key / 2**32."""
@@ -33,6 +33,10 @@ SMALL: Final = 5
 THRESHOLD: Final = 10
 """Rates need a published denominator (and children in scope) of at least this (rules 4-5)."""
 RECORD_TABLES: Final = ("children", "referrals", "suspensions")
+RECORD_KEY: Final = "record_key"
+"""The column of record keys on a keyed snapshot's children, referrals and suspensions frames."""
+KEY_SUFFIX: Final = "__key"
+"""A count ``n``'s cell key is the column ``n__key``."""
 
 # Rule 3 as (upper bound of u, exclusive, in units of 1/100; d). u < 0.05 -> -3, ... , else +3.
 PERTURBATION_TABLE: Final[tuple[tuple[int, int], ...]] = (
@@ -137,6 +141,29 @@ def count_with_key(mask: pl.Expr | None, key_column: str | pl.Expr, name: str) -
     selected = mask.fill_null(False) if mask is not None else None
     count = (selected.cast(pl.Int64).sum() if selected is not None else pl.len().cast(pl.Int64)).alias(name)
     return count, cell_key_expr(key_column, selected).alias(f"{name}__key")
+
+
+def has_record_keys(frame: pl.DataFrame | pl.LazyFrame) -> bool:
+    """True when ``frame`` carries record keys (a protected computation: count cell keys with it)."""
+    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    return RECORD_KEY in names
+
+
+def key_sum(mask: pl.Expr | None = None, key_column: str = RECORD_KEY) -> pl.Expr:
+    """The exact UInt64 sum of the record keys of the rows in ``mask``, not yet reduced mod 2**32.
+
+    For per-child partial sums (events of one child) that a later aggregation adds up; ``finish_key`` then
+    reduces the total. Exact whatever the order (integers), like ``cell_key_expr``.
+    """
+    keys = pl.col(key_column).cast(pl.UInt64)
+    if mask is not None:
+        keys = pl.when(mask.fill_null(False)).then(keys).otherwise(pl.lit(0, dtype=pl.UInt64))
+    return keys.sum()
+
+
+def finish_key(column: str) -> pl.Expr:
+    """The cell key from partial key sums: (exact UInt64 sum of ``column``) mod 2**32, as UInt32."""
+    return (pl.col(column).cast(pl.UInt64).sum() % KEY_SPACE).cast(pl.UInt32).alias(column)
 
 
 def cell_key(record_key_values: Iterable[int]) -> int:

@@ -19,6 +19,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _year_group(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a year group is a whole number from 0 to 13, not {text!r}"
+        ) from None
+    if not 0 <= value <= 13:
+        raise argparse.ArgumentTypeError(f"a year group is from 0 (Reception) to 13, not {value}")
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m data_access", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -46,10 +58,38 @@ def _build_parser() -> argparse.ArgumentParser:
         help="a school to report on; give it once per school (default: every school)",
     )
     report.add_argument(
+        "--year-group",
+        dest="year_group",
+        action="append",
+        type=_year_group,
+        default=[],
+        metavar="N",
+        help="children in year group N (0 = Reception … 13); give it once per year group",
+    )
+    report.add_argument(
+        "--sex",
+        action="append",
+        default=[],
+        choices=("female", "male", "not_recorded"),
+        help="children of this recorded sex (not_recorded stands for 'not recorded'); once per value",
+    )
+    report.add_argument(
+        "--fsm", choices=("yes", "no"), help="children eligible (yes) or not (no) for free school meals"
+    )
+    report.add_argument(
+        "--sen",
+        action="append",
+        default=[],
+        choices=("none", "sen_support", "ehcp"),
+        help="children with this SEN provision; once per value",
+    )
+    report.add_argument(
         "--role",
         default="councillor",
         choices=("councillor", "commissioner", "allchild", "admin"),
-        help="whose data policy to apply (default: councillor, the most restricted)",
+        help="whose data policy to apply (default: councillor, the most restricted); for councillor and "
+        "commissioner the period must be an academic year or a term, the schools one school, one whole "
+        "township or all, and at most one characteristic filter value (contract section 6, rule 6)",
     )
     report.add_argument(
         "--intervals",

@@ -176,6 +176,20 @@ SDQ_TOTAL_BANDS: Final = (
 Role = Literal["councillor", "commissioner", "allchild", "admin"]
 ROLES: Final[tuple[Role, ...]] = ("councillor", "commissioner", "allchild", "admin")
 SUPPRESSION_FOOTNOTE: Final = (
-    "c = fewer than 5, or a figure from which a number fewer than 5 could be worked out; "
-    "hidden to protect children's privacy."
+    "Figures are adjusted slightly (by up to 3) to protect children's privacy, so parts may not add up to "
+    "totals. c = fewer than 5."
 )
+"""The footnote under every protected table or chart (contract section 6, word for word)."""
+EXACT_FOOTNOTE: Final = "Exact figures — internal use only"
+"""What exact outputs (``allchild``, ``admin``) say (contract section 6)."""
+DISCLOSURE_EXPLANATION: Final = (
+    "Councillors, commissioners and public board papers see figures protected by the cell key method, as the "
+    "Office for National Statistics does for the Census: every count of children or events is moved up or "
+    "down by a small amount (at most 3, and on average not at all), decided by a secret key, so the same "
+    "group of children always gets the same figure wherever it appears. A count that would be shown below 5 "
+    "is shown as c. Rates and percentages are worked out from the adjusted counts and shown only for groups "
+    "of at least 10 children. Choices are limited to academic years and terms, one school, one township or "
+    "all schools, and at most one characteristic, so that nobody can work out a small number by comparing "
+    "many views. This is why parts may not add up to their totals."
+)
+"""The plain-English explanation of the adjustment (About page, board pack)."""

@@ -1,8 +1,11 @@
 """Statistical disclosure control (contract section 6) and the exact rounding of figures (section 4).
 
 Figures arrive here as raw integers (numerator, denominator, children covered) and leave as shown values:
-a number, ``"c"`` (suppressed) or ``None`` (nothing to compute). Raw counts never leave this module in a
-suppressed table, so no page or export can show what the rule hides.
+a number, ``"c"`` (protected) or ``None`` (nothing to compute). For protected outputs (``apply``) every count
+is perturbed by the cell key method (``data_access.cellkey``: each raw count ``n`` comes with its cell key
+``n__key``, computed in the same aggregation), rates and percentages are computed from the published counts,
+and rules 4-5's thresholds apply; there is no secondary suppression (version 1's rule is withdrawn). For
+exact outputs the figures are the exact ones. Raw counts never leave this module in a protected table.
 """
 
 from __future__ import annotations
@@ -13,29 +16,26 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
-from data_access.contract import SUPPRESSION_FOOTNOTE
+from data_access.cellkey import (
+    KEY_SUFFIX,
+    SUPPRESSED,
+    PublishedCount,
+    PublishedRate,
+    publish_attendance_rate,
+    publish_count,
+    publish_percentage,
+    publish_rate,
+    publish_sessions_lost,
+)
+from data_access.contract import EXACT_FOOTNOTE, SUPPRESSION_FOOTNOTE
+from data_access.rounding import round_half_away
 
-SUPPRESSED: Final = "c"
-MIN_COUNT: Final = 5  # counts 1..4 are hidden
-MIN_DENOMINATOR: Final = 10
-MIN_CHILDREN: Final = 10
+__all__ = ["SUPPRESSED", "round_half_away"]
+
 Status = Literal["shown", "c", "none"]
 ShownValue = int | float | str | None
-
-
-def round_half_away(numerator: int, denominator: int, scale: int = 100, places: int = 1) -> float:
-    """``numerator * scale / denominator`` rounded half away from zero to ``places`` decimals, exactly.
-
-    Integer arithmetic only, so 1/16 = 6.25% gives 6.3 (``round()`` and float formatting would give 6.2).
-    """
-    if denominator == 0:
-        raise ZeroDivisionError("a figure with a zero denominator has nothing to compute")
-    factor = 10**places
-    top = abs(numerator) * scale * factor
-    bottom = abs(denominator)
-    tenths = (2 * top + bottom) // (2 * bottom)
-    sign = -1 if (numerator < 0) != (denominator < 0) and numerator != 0 else 1
-    return float(sign * tenths / factor)
+COMPLEMENT: Final = "complement"
+"""With a characteristic filter, the raw column of a row's complement (rule 5), with its cell key."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,13 @@ class FigureSpec:
         denominator: raw column of the denominator (rates only).
         children: raw column of the children in scope the row covers (rates only).
         scale: 100 for a percentage or a rate per 100.
-        underlying: for a count whose own value is not what identifies children (sessions lost), the raw
-            column whose 1 to 4 suppresses it (the number of events); default the numerator.
+        underlying: for a magnitude that is not itself a count of records (sessions lost), the raw count of
+            the records behind it (the number of events): protected outputs show it rounded to 10, and only
+            when that count is shown (rule 4).
+        cap: a percentage of children (rule 4: the published numerator is capped at the published
+            denominator); a rate per 100 is not capped.
+        sessions: numerator and denominator are attendance sessions, not records: exact, shown only where
+            the row's published ``children`` is at least 10 (rule 4).
     """
 
     name: str
@@ -60,47 +65,98 @@ class FigureSpec:
     children: str | None = None
     scale: int = 100
     underlying: str | None = None
+    cap: bool = False
+    sessions: bool = False
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One shown figure before secondary suppression: its value, status and underlying count."""
+    """One shown figure: its value and status."""
 
     value: int | float | None
     status: Status
-    underlying: int
 
 
-def primary(spec: FigureSpec, row: dict[str, Any], apply: bool) -> Cell:
-    """Compute one figure of a raw row and apply primary suppression when ``apply`` is set."""
+def exact(spec: FigureSpec, row: dict[str, Any]) -> Cell:
+    """One figure of a raw row, exact (``allchild`` and ``admin`` inside the dashboard)."""
     count = int(row[spec.numerator] or 0)
     if spec.kind == "count":
-        underlying = int(row[spec.underlying] or 0) if spec.underlying else count
-        if apply and (1 <= underlying < MIN_COUNT or (spec.underlying and 1 <= count < MIN_COUNT)):
-            return Cell(None, "c", underlying)
-        return Cell(count, "shown", underlying)
+        return Cell(count, "shown")
     assert spec.denominator is not None
     denominator = int(row[spec.denominator] or 0)
     if denominator == 0:
-        return Cell(None, "none", count)
-    children = int(row[spec.children] or 0) if spec.children else denominator
-    if apply and (1 <= count < MIN_COUNT or denominator < MIN_DENOMINATOR or children < MIN_CHILDREN):
-        return Cell(None, "c", count)
-    return Cell(round_half_away(count, denominator, spec.scale), "shown", count)
+        return Cell(None, "none")
+    return Cell(round_half_away(count, denominator, spec.scale), "shown")
 
 
-def _secondary(cells: list[Cell], total_index: int | None, order: Sequence[int]) -> list[Cell]:
-    """Rule 3 for one column: if exactly one non-total cell is suppressed, suppress one more (or the total)."""
-    others = [i for i in order if i != total_index]
-    suppressed = [i for i in others if cells[i].status == "c"]
-    if total_index is None or len(suppressed) != 1:
-        return cells
-    candidates = [i for i in others if cells[i].status == "shown" and cells[i].underlying > 0]
-    out = list(cells)
-    # ``order`` is school_id order, and min() keeps the first of equals: ties go to the first by school_id.
-    pick = min(candidates, key=lambda i: cells[i].underlying) if candidates else total_index
-    out[pick] = Cell(None, "c", cells[pick].underlying)
-    return out
+def published(row: dict[str, Any], column: str) -> PublishedCount:
+    """Rule 3: the published form of the raw count ``column`` of ``row``, from its cell key ``column__key``.
+
+    Raises ``KeyError`` when the count came without its cell key: a protected count is never published
+    without one (fail closed, never a guess).
+    """
+    key_column = f"{column}{KEY_SUFFIX}"
+    if key_column not in row:
+        raise KeyError(f"the protected count {column!r} came without its cell key {key_column!r}")
+    return publish_count(int(row[column] or 0), int(row[key_column] or 0))
+
+
+def _cell(value: PublishedCount | PublishedRate) -> Cell:
+    if value is None:
+        return Cell(None, "none")
+    if value == SUPPRESSED:
+        return Cell(None, "c")
+    assert not isinstance(value, str)
+    return Cell(value, "shown")
+
+
+def protect(
+    spec: FigureSpec,
+    row: dict[str, Any],
+    *,
+    rates_allowed: bool = True,
+    complement: PublishedCount | None = None,
+) -> Cell:
+    """One figure of a raw row under the cell key method (contract section 6, rules 2-5 and 7).
+
+    Args:
+        spec: the figure.
+        row: the raw row, with a cell key ``n__key`` for every count ``n`` the figure reads.
+        rates_allowed: False when the selection as a whole may show no rates (rule 5: its published children
+            in scope below 10, or its complement ``c`` or below 10).
+        complement: the published complement of the selection (rule 5), when a characteristic filter is in
+            force and the row carries no complement of its own.
+    """
+    if spec.kind == "count":
+        if spec.underlying is not None:
+            events = published(row, spec.underlying)
+            return _cell(publish_sessions_lost(int(row[spec.numerator] or 0), events))
+        return _cell(published(row, spec.numerator))
+    assert spec.denominator is not None
+    if COMPLEMENT in row:
+        complement = published(row, COMPLEMENT) if row[COMPLEMENT] is not None else None
+    children = published(row, spec.children) if spec.children else None
+    if spec.sessions:
+        possible = int(row[spec.denominator] or 0)
+        if possible == 0:
+            return Cell(None, "none")
+        if not rates_allowed:
+            return Cell(None, "c")
+        value = publish_attendance_rate(int(row[spec.numerator] or 0), possible, children, complement)
+        return _cell(value)
+    numerator = published(row, spec.numerator)
+    denominator = published(row, spec.denominator)
+    if denominator == 0:
+        return Cell(None, "none")  # rule 7: a true 0 denominator has nothing to compute
+    if not rates_allowed:
+        return Cell(None, "c")
+    if spec.cap:
+        value = publish_percentage(numerator, denominator, children=children, complement=complement)
+    else:
+        value = publish_rate(
+            numerator, denominator, children=children, complement=complement, scale=spec.scale
+        )
+    return _cell(value)
 
 
 @dataclass(frozen=True)
@@ -126,9 +182,9 @@ class FigureTable:
         )
 
     @property
-    def footnote(self) -> str | None:
-        """The suppression footnote when the table holds a ``c``."""
-        return SUPPRESSION_FOOTNOTE if self.has_suppressed_values else None
+    def footnote(self) -> str:
+        """What every table says under it: the adjustment (protected) or "Exact figures — internal use only"."""
+        return SUPPRESSION_FOOTNOTE if self.suppressed else EXACT_FOOTNOTE
 
     def rows(self) -> list[dict[str, ShownValue]]:
         """Rows as exported: numbers, ``"c"`` where suppressed and ``None`` where there is nothing to compute."""
@@ -175,30 +231,30 @@ def suppress(
     apply: bool,
     total_key: tuple[str, Any] | None = None,
     order_by: str | None = None,
+    rates_allowed: bool = True,
+    complement: PublishedCount | None = None,
 ) -> FigureTable:
-    """Turn raw counts into shown figures, applying primary and (with a total row) secondary suppression.
+    """Turn raw counts into shown figures: exact, or (``apply``) protected by the cell key method.
 
     Args:
-        raw: one row per table row, holding the key columns and every raw column the specs name.
+        raw: one row per table row, holding the key columns and every raw column the specs name (and, when
+            ``apply``, every count's cell key ``n__key``).
         keys: the columns that identify a row (kept as they are).
         specs: the figures to compute.
-        apply: whether the viewer's policy suppresses (``councillor``, ``commissioner``, public exports).
-        total_key: ``(column, value)`` marking the total row, e.g. ``("school_id", "all")``; secondary
-            suppression runs only for tables with a total row.
-        order_by: the column whose order breaks ties in secondary suppression (default: the first key).
+        apply: whether the viewer's policy protects (``councillor``, ``commissioner``, public exports).
+        total_key: the total row, if any (kept for callers; a total is perturbed like any other count).
+        order_by: unused since version 1's secondary suppression was withdrawn (kept for callers).
+        rates_allowed: rule 5 for the selection as a whole (see ``protect``).
+        complement: the selection's published complement (rule 5), when a characteristic filter is in force.
     """
+    del total_key, order_by
     rows = raw.to_dicts()
-    order_column = order_by or keys[0]
-    total_index = None
-    if total_key is not None:
-        matches = [i for i, r in enumerate(rows) if r[total_key[0]] == total_key[1]]
-        total_index = matches[0] if matches else None
-    order = sorted(range(len(rows)), key=lambda i: (i == total_index, str(rows[i][order_column])))
     columns: dict[str, list[Any]] = {k: [r[k] for r in rows] for k in keys}
     for spec in specs:
-        cells = [primary(spec, r, apply) for r in rows]
         if apply:
-            cells = _secondary(cells, total_index, order)
+            cells = [protect(spec, r, rates_allowed=rates_allowed, complement=complement) for r in rows]
+        else:
+            cells = [exact(spec, r) for r in rows]
         columns[spec.name] = [c.value if c.status == "shown" else None for c in cells]
         columns[f"{spec.name}__status"] = [c.status for c in cells]
     schema: dict[str, pl.DataType | type[pl.DataType]] = {k: raw.schema[k] for k in keys}
@@ -210,57 +266,14 @@ def suppress(
 
 
 def suppress_grid(
-    raw: pl.DataFrame, categories: Sequence[str], *, apply: bool, row_rule: bool, total: str = "Total"
+    raw: pl.DataFrame, categories: Sequence[str], *, apply: bool, row_rule: bool = False, total: str = "Total"
 ) -> FigureTable:
-    """Counts in a month × category grid with a ``Total`` row: primary and column rule 3, optionally rows too.
-
-    With ``row_rule``, a month row holding exactly one ``c`` gets a second one (its smallest other shown
-    count above 0, ties to the first category), because the month's total across categories is known from
-    another table; the column rule is then applied again, and both repeat until nothing changes. Rows'
-    totals are never shown here, so a row with no candidate is left as it is.
-    """
+    """Counts in a month × category grid with a ``Total`` row: every cell (totals too) perturbed on its own
+    when ``apply`` (each cell ``c`` carries its cell key ``c__key``), else exact. ``row_rule`` and ``total``
+    are kept for callers: version 1's row and column rules are withdrawn."""
+    del row_rule, total
     specs = [FigureSpec(c, "count", c) for c in categories]
-    table = suppress(
-        raw, ["month", "month_start"], specs, apply=apply, total_key=("month", total), order_by="month_start"
-    )
-    if not apply or not row_rule:
-        return table
-    values = {c: table.frame[c].to_list() for c in categories}
-    status = {c: table.frame[f"{c}__status"].to_list() for c in categories}
-    total_index = table.frame.height - 1
-    body = range(total_index)
-
-    def hide(column: str, index: int) -> None:
-        values[column][index] = None
-        status[column][index] = SUPPRESSED
-
-    changed = True
-    while changed:
-        changed = False
-        for i in body:
-            hidden = [c for c in categories if status[c][i] == SUPPRESSED]
-            if len(hidden) != 1:
-                continue
-            candidates = [c for c in categories if status[c][i] == "shown" and (values[c][i] or 0) > 0]
-            if candidates:
-                hide(min(candidates, key=lambda c: values[c][i]), i)
-                changed = True
-        for c in categories:
-            hidden_rows = [i for i in body if status[c][i] == SUPPRESSED]
-            if len(hidden_rows) != 1:
-                continue
-            candidates_rows = [i for i in body if status[c][i] == "shown" and (values[c][i] or 0) > 0]
-            if candidates_rows:
-                hide(c, min(candidates_rows, key=lambda i: values[c][i]))
-                changed = True
-            elif status[c][total_index] != SUPPRESSED:
-                hide(c, total_index)
-                changed = True
-    frame = table.frame.with_columns(
-        *(pl.Series(c, values[c], dtype=pl.Int64) for c in categories),
-        *(pl.Series(f"{c}__status", status[c], dtype=pl.String) for c in categories),
-    )
-    return FigureTable(frame, table.keys, table.figures, table.suppressed)
+    return suppress(raw, ["month", "month_start"], specs, apply=apply)
 
 
 # A rate per 100 and the count it is built from (both shown side by side in some tables).
@@ -272,12 +285,8 @@ RATE_COUNTS: Final = {
 
 
 def hide_rates_with_counts(table: FigureTable, pairs: dict[str, str] = RATE_COUNTS) -> FigureTable:
-    """Hide a rate per 100 wherever its count is hidden (only ever hides more than the contract requires).
-
-    Rule 3 runs per column, so a count hidden by secondary suppression could otherwise be worked back from
-    its row's rate per 100 and the children figure shown beside it (rate × children ÷ 100), undoing the
-    protection of the count it was hidden to protect.
-    """
+    """Hide a rate per 100 wherever its count is hidden (rule 4 already does: a rate comes from published
+    counts and is ``c`` when its numerator is; kept as a guard for tables built from other rows)."""
     if not table.suppressed or not table.frame.height:
         return table
     frame = table.frame
@@ -309,11 +318,14 @@ class RawTable:
         frame: one row per table row: the key columns and every raw column the specs name.
         keys: the columns that identify a row.
         specs: the figures to compute.
-        total_key: ``(column, value)`` of the total row (secondary suppression), or ``None``.
-        order_by: the column that breaks ties in secondary suppression.
-        grid: for a month × category grid, ``"columns"`` (column rule) or ``"rows"`` (rows too).
+        total_key: ``(column, value)`` of the total row, or ``None``.
+        order_by: the column that orders rows of equal standing (kept for callers).
+        grid: for a month × category grid, ``"columns"`` or ``"rows"`` (how version 1 protected it; every
+            cell is now perturbed on its own).
         blocks: tables protected one by one and shown one under the other (the frame is then unused).
         empty_schema: key dtypes of a table with nothing to show (then ``frame`` is ignored).
+        rates_allowed: rule 5 for the selection as a whole.
+        complement: the selection's published complement (rule 5) with a characteristic filter.
     """
 
     frame: pl.DataFrame
@@ -324,26 +336,36 @@ class RawTable:
     grid: Literal["columns", "rows"] | None = None
     blocks: tuple[RawTable, ...] = ()
     empty_schema: dict[str, Any] | None = None
+    rates_allowed: bool = True
+    complement: PublishedCount | None = None
 
 
-def empty_table(keys: dict[str, Any], specs: Sequence[FigureSpec]) -> FigureTable:
+def empty_table(keys: dict[str, Any], specs: Sequence[FigureSpec], protected: bool = False) -> FigureTable:
     """A table with no rows (nothing in scope), typed like a shown one."""
     schema: dict[str, Any] = dict(keys)
     for spec in specs:
         schema[spec.name] = pl.Int64 if spec.kind == "count" else pl.Float64
         schema[f"{spec.name}__status"] = pl.String
-    return FigureTable(pl.DataFrame(schema=schema), tuple(keys), tuple(s.name for s in specs), False)
+    return FigureTable(pl.DataFrame(schema=schema), tuple(keys), tuple(s.name for s in specs), protected)
 
 
 def disclose(raw: RawTable, apply: bool) -> FigureTable:
-    """Shown figures from raw counts: primary, secondary and grid rules when ``apply`` (the policy says so)."""
+    """Shown figures from raw counts: exact, or protected by the cell key method when ``apply``."""
     if raw.empty_schema is not None:
-        return empty_table(raw.empty_schema, raw.specs)
+        return empty_table(raw.empty_schema, raw.specs, apply)
     if raw.blocks:
-        tables = [disclose(block, apply) for block in raw.blocks]
+        blocks = [
+            RawTable(b.frame, b.keys, b.specs, b.total_key, b.order_by, b.grid, b.blocks, b.empty_schema,
+                     raw.rates_allowed and b.rates_allowed, b.complement if b.complement is not None else raw.complement)
+            for b in raw.blocks
+        ]  # fmt: skip
+        tables = [disclose(block, apply) for block in blocks]
         return FigureTable(pl.concat([t.frame for t in tables]), tables[0].keys, tables[0].figures, apply)
-    if raw.grid is not None:
-        return suppress_grid(raw.frame, [s.name for s in raw.specs], apply=apply, row_rule=raw.grid == "rows")
     return suppress(
-        raw.frame, raw.keys, raw.specs, apply=apply, total_key=raw.total_key, order_by=raw.order_by
+        raw.frame,
+        raw.keys,
+        raw.specs,
+        apply=apply,
+        rates_allowed=raw.rates_allowed,
+        complement=raw.complement,
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from data_access.cellkey import KEY_SUFFIX, RECORD_KEY, cell_key_expr, count_with_key, has_record_keys
 from data_access.contract import EXIT_REASONS, SEN_PROVISIONS, SEXES
 from data_access.disclosure import FigureSpec, RawTable
 from data_access.filters import Filters
@@ -43,11 +44,14 @@ EXIT_LABELS: Final = {
 FUNNEL_STAGES: Final = ("identified", "enrolled", "active", "completed")
 
 
-def select_children(snapshot: Snapshot, filters: Filters) -> pl.DataFrame:
-    """Children matching the characteristic filters (school, year group, sex, FSM, SEN), whatever the period."""
+def has_characteristic_filter(filters: Filters) -> bool:
+    """True when a year group, sex, FSM or SEN filter is in force (rule 5's complement then applies)."""
+    return bool(filters.year_groups or filters.sexes or filters.sen) or filters.fsm is not None
+
+
+def characteristic_condition(filters: Filters) -> pl.Expr:
+    """The characteristic filters (year group, sex, FSM, SEN) as one condition on ``children``."""
     condition = pl.lit(True)
-    if filters.schools:
-        condition &= pl.col("school_id").is_in(list(filters.schools))
     if filters.year_groups:
         condition &= pl.col("year_group").is_in(list(filters.year_groups))
     if filters.sexes:
@@ -56,7 +60,24 @@ def select_children(snapshot: Snapshot, filters: Filters) -> pl.DataFrame:
         condition &= pl.col("fsm_eligible") == filters.fsm
     if filters.sen:
         condition &= pl.col("sen_provision").is_in(list(filters.sen))
+    return condition
+
+
+def select_children(snapshot: Snapshot, filters: Filters) -> pl.DataFrame:
+    """Children matching the characteristic filters (school, year group, sex, FSM, SEN), whatever the period."""
+    condition = characteristic_condition(filters)
+    if filters.schools:
+        condition &= pl.col("school_id").is_in(list(filters.schools))
     return snapshot.children.filter(condition)
+
+
+def complement_in_scope(snapshot: Snapshot, filters: Filters, period: Period | None = None) -> pl.DataFrame:
+    """Rule 5's complement: children of the filters' schools in scope for the period whom the characteristic
+    filters leave out."""
+    schools = snapshot.children
+    if filters.schools:
+        schools = schools.filter(pl.col("school_id").is_in(list(filters.schools)))
+    return in_scope(schools, period or filters.period).filter(~characteristic_condition(filters))
 
 
 def in_scope(children: pl.DataFrame, period: Period) -> pl.DataFrame:
@@ -89,6 +110,15 @@ def funnel_raw(snapshot: Snapshot, filters: Filters, as_at: date) -> pl.DataFram
         .cast(pl.Int64)
         .alias("completed"),
     ]
+    if has_record_keys(children):
+        # Each stage's count with its cell key in the same aggregation (contract section 6, rule 2).
+        masks = {
+            "identified": pl.col("identified_date") <= as_at,
+            "enrolled": enrolled,
+            "active": enrolled & (pl.col("exit_date").is_null() | (pl.col("exit_date") > as_at)),
+            "completed": (pl.col("exit_reason") == "completed") & (pl.col("exit_date") <= as_at),
+        }
+        counts = [e for name, mask in masks.items() for e in count_with_key(mask, RECORD_KEY, name)]
     school_ids = list(filters.schools) or snapshot.schools.get_column("school_id").to_list()
     per_school = (
         pl.DataFrame({"school_id": school_ids}, schema={"school_id": pl.String})
@@ -168,7 +198,14 @@ def _category_table(
         for index, (value, label) in enumerate(categories)
     ]
     rows.append({key: total, "order": "99", figure: frame.height})
-    raw = pl.DataFrame(rows, schema={key: pl.String, "order": pl.String, figure: pl.Int64})
+    schema: dict[str, Any] = {key: pl.String, "order": pl.String, figure: pl.Int64}
+    if has_record_keys(frame):
+        keys = dict(frame.group_by(column).agg(cell_key_expr(RECORD_KEY).alias("k")).iter_rows())
+        for row, (value, _) in zip(rows, categories, strict=False):
+            row[f"{figure}{KEY_SUFFIX}"] = int(keys.get(value, 0))
+        rows[-1][f"{figure}{KEY_SUFFIX}"] = int(frame.select(cell_key_expr(RECORD_KEY)).item())
+        schema[f"{figure}{KEY_SUFFIX}"] = pl.UInt32
+    raw = pl.DataFrame(rows, schema=schema)
     spec = FigureSpec(figure, "count", figure)
     return RawTable(raw, (key,), (spec,), total_key=(key, total), order_by="order")
 

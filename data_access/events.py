@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 import polars as pl
 from polars.lazyframe.group_by import LazyGroupBy
 
+from data_access.cellkey import has_record_keys, key_sum
 from data_access.contract import REFERRAL_REASONS, SERVICES
 from data_access.disclosure import FigureSpec, RawTable
 from data_access.enrolment import children_in_scope
@@ -49,17 +50,30 @@ def _per_child(events: pl.DataFrame, date_column: str, period: Period, child_idx
 
 def referrals_by_child(snapshot: Snapshot, period: Period, child_idx: pl.Series) -> pl.LazyFrame:
     """Per child: mental health referrals and all referrals dated within ``period``."""
+    mental_health = pl.col("reason") == "mental_health"
+    keys = (
+        [key_sum(mental_health).alias("mh_referrals__key"), key_sum().alias("referrals__key")]
+        if has_record_keys(snapshot.referrals)
+        else []
+    )
     return _per_child(snapshot.referrals, "referral_date", period, child_idx).agg(
-        mh_referrals=(pl.col("reason") == "mental_health").sum().cast(pl.Int64),
-        referrals=pl.len().cast(pl.Int64),
+        *keys, mh_referrals=mental_health.sum().cast(pl.Int64), referrals=pl.len().cast(pl.Int64)
     )
 
 
 def suspensions_by_child(snapshot: Snapshot, period: Period, child_idx: pl.Series) -> pl.LazyFrame:
     """Per child: suspensions, permanent exclusions and the sessions they lost, starting within ``period``."""
+    suspension = pl.col("kind") == "suspension"
+    exclusion = pl.col("kind") == "permanent_exclusion"
+    keys = (
+        [key_sum(suspension).alias("suspensions__key"), key_sum(exclusion).alias("permanent_exclusions__key")]
+        if has_record_keys(snapshot.suspensions)
+        else []
+    )
     return _per_child(snapshot.suspensions, "start_date", period, child_idx).agg(
-        suspensions=(pl.col("kind") == "suspension").sum().cast(pl.Int64),
-        permanent_exclusions=(pl.col("kind") == "permanent_exclusion").sum().cast(pl.Int64),
+        *keys,
+        suspensions=suspension.sum().cast(pl.Int64),
+        permanent_exclusions=exclusion.sum().cast(pl.Int64),
         sessions_lost=pl.col("sessions").cast(pl.Int64).sum(),
     )
 

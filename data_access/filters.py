@@ -14,6 +14,15 @@ from data_access.contract import SEN_PROVISIONS, SEXES
 from data_access.periods import Period, parse_period
 
 QUERY_KEYS = ("period", "school", "year", "sex", "fsm", "sen")
+FIXED_SELECTIONS_WHY = (
+    "Councillors, commissioners and board papers choose academic years or terms, one school, one township or "
+    "all schools, and at most one characteristic, so that small numbers cannot be worked out by comparing views."
+)
+"""Rule 6 in one line, for the sidebar and refusals."""
+
+
+class SelectionRefused(ValueError):
+    """A protected role asked for a selection that contract section 6, rule 6 does not allow."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,46 @@ class Filters:
         if self.sen:
             lines.append("SEN provision: " + ", ".join(s.replace("_", " ") for s in self.sen))
         return lines
+
+
+def characteristic_values(filters: Filters) -> int:
+    """How many characteristic filter values are chosen (year groups, sexes, FSM, SEN provisions)."""
+    return len(filters.year_groups) + len(filters.sexes) + len(filters.sen) + (filters.fsm is not None)
+
+
+def protected_selection_problems(
+    filters: Filters, townships: Mapping[str, Sequence[str]], *, check_period: bool = True
+) -> list[str]:
+    """Contract section 6, rule 6 — the one place it is written: what a protected role may not choose.
+
+    Protected roles choose an academic year or a term (no half-terms, no custom ranges); one school, one whole
+    township, or all schools; and at most one characteristic filter with one value. Returns one plain-words
+    sentence per problem (empty when the selection is allowed).
+
+    Args:
+        filters: the selection asked for.
+        townships: each township's schools (``views.townships_of``).
+        check_period: False for views that also serve series points (calendar months) and comparison periods
+            built from an allowed period; the sidebar, the URL and ``report`` check it.
+    """
+    problems: list[str] = []
+    if check_period and filters.period.kind not in ("year", "term"):
+        problems.append(
+            f"The period {filters.period.describe()} is not an academic year or a term: only those are offered "
+            "for protected figures."
+        )
+    schools = tuple(sorted(filters.schools))
+    allowed = {tuple(sorted(ids)) for ids in townships.values()}
+    allowed.add(
+        tuple(sorted(s for ids in townships.values() for s in ids))
+    )  # every school, listed one by one
+    if len(schools) > 1 and schools not in allowed:
+        problems.append(
+            f"The schools {', '.join(schools)} are neither one school, one whole township nor all schools."
+        )
+    if characteristic_values(filters) > 1:
+        problems.append("More than one characteristic filter value is chosen: choose at most one.")
+    return problems
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:

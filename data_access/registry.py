@@ -78,7 +78,15 @@ class Figure:
         """How disclosure control computes and protects it from raw columns (children column ``children``)."""
         if self.denominator is None:
             return FigureSpec(self.name, "count", self.numerator, underlying=self.protected_by)
-        return FigureSpec(self.name, "rate", self.numerator, self.denominator, "children")
+        return FigureSpec(
+            self.name,
+            "rate",
+            self.numerator,
+            self.denominator,
+            "children",
+            cap=self.kind == "percentage",
+            sessions=self.counts == "sessions",
+        )
 
 
 SCOPE: Final = (

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from data_access.cellkey import KEY_SPACE, KEY_SUFFIX, RECORD_KEY, cell_key_expr, has_record_keys
 from data_access.disclosure import FigureTable
 from data_access.periods import month_label
 from data_access.registry import BOARD_FIGURES
@@ -24,25 +25,43 @@ ALL_EXITS: Final = "All exits"
 def month_grid(
     events: pl.DataFrame, date_column: str, category: str, categories: Sequence[str], months: Sequence[date]
 ) -> pl.DataFrame:
-    """Counts of ``events`` per month (rows, plus a ``Total`` row) and category (columns), zeros included."""
+    """Counts of ``events`` per month (rows, plus a ``Total`` row) and category (columns), zeros included.
+
+    When ``events`` carries record keys (a protected computation), every count ``c`` comes with its cell key
+    ``c__key`` from the same aggregation; a total's key is the exact sum of its months' keys mod 2**32, which
+    is the cell key of the union of their records (the months' records are disjoint).
+    """
+    keyed = has_record_keys(events)
+    aggregations = [pl.len().cast(pl.Int64).alias("n")]
+    if keyed:
+        aggregations.append(cell_key_expr(RECORD_KEY).alias("k"))
     counts = (
         events.with_columns(month_start=pl.col(date_column).dt.truncate("1mo"))
         .group_by("month_start", category)
-        .agg(n=pl.len().cast(pl.Int64))
+        .agg(aggregations)
     )
-    lookup = {(row["month_start"], row[category]): row["n"] for row in counts.iter_rows(named=True)}
+    lookup = {(row["month_start"], row[category]): row for row in counts.iter_rows(named=True)}
     rows: list[dict[str, Any]] = []
     for month in months:
         row: dict[str, Any] = {"month": month_label(month), "month_start": month}
-        row.update({c: lookup.get((month, c), 0) for c in categories})
+        for c in categories:
+            found = lookup.get((month, c))
+            row[c] = found["n"] if found else 0
+            if keyed:
+                row[f"{c}{KEY_SUFFIX}"] = found["k"] if found else 0
         rows.append(row)
     total: dict[str, Any] = {"month": TOTAL, "month_start": None}
-    total.update({c: sum(int(r[c]) for r in rows) for c in categories})
+    for c in categories:
+        total[c] = sum(int(r[c]) for r in rows)
+        if keyed:
+            total[f"{c}{KEY_SUFFIX}"] = sum(int(r[f"{c}{KEY_SUFFIX}"]) for r in rows) % KEY_SPACE
     schema: dict[str, Any] = {
         "month": pl.String,
         "month_start": pl.Date,
         **dict.fromkeys(categories, pl.Int64),
     }
+    if keyed:
+        schema.update({f"{c}{KEY_SUFFIX}": pl.UInt32 for c in categories})
     return pl.DataFrame([*rows, total], schema=schema, orient="row")
 
 

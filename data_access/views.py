@@ -9,24 +9,41 @@ suppressed cells are already ``c``. The concept modules (``enrolment``, ``attend
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any, Final
 
 import polars as pl
 
 from data_access import assessments, attendance, enrolment, events, figures
+from data_access.cellkey import (
+    KEY_SPACE,
+    RECORD_KEY,
+    PublishedCount,
+    count_with_key,
+    publish_count,
+    rates_allowed,
+)
 from data_access.disclosure import (
+    COMPLEMENT,
     FigureSpec,
     FigureTable,
     RawTable,
     disclose,
     hide_rates_with_counts,
 )
-from data_access.filters import Filters
-from data_access.periods import Period, format_date, year_before
+from data_access.filters import Filters, SelectionRefused, protected_selection_problems
+from data_access.periods import (
+    Period,
+    comparison_period,
+    format_date,
+    last_month_end,
+    so_far_label,
+    year_before,
+)
 from data_access.policy import policy_for
+from data_access.record_keys import keyed
 from data_access.registry import BOARD_FIGURES, FIGURES
 from data_access.snapshots import Snapshot
 from data_access.tables import long_form, only, sorted_board
@@ -56,8 +73,125 @@ def applies_suppression(role: str, public: bool = False) -> bool:
     return public or policy_for(role).suppressed
 
 
-def _show(raw: RawTable, role: str, public: bool) -> FigureTable:
-    return disclose(raw, applies_suppression(role, public))
+# ------------------------------------------------------------------------------- protected inputs (section 6)
+
+
+def townships_of(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """Each township's schools (school_id order), for rule 6's "one township"."""
+    out: dict[str, list[str]] = {}
+    for row in snapshot.schools.select("school_id", "township").iter_rows():
+        out.setdefault(str(row[1]), []).append(str(row[0]))
+    return {name: tuple(sorted(ids)) for name, ids in sorted(out.items())}
+
+
+def protected_span(period: Period, snapshot_date: date) -> Period | None:
+    """What a protected output of ``period`` covers: nothing after the last month end on or before the snapshot
+    date (contract 4.1 and section 6, rule 6), so [from, min(to, last month end)], named "so far" when cut;
+    None when the period starts after that month end (no complete month yet)."""
+    end = last_month_end(snapshot_date)
+    if period.end <= end:
+        return period
+    if period.start > end:
+        return None
+    return Period(period.start, end, period.kind, so_far_label(period, end))
+
+
+def protected_period(period: Period, snapshot_date: date) -> Period:
+    """Contract 4.1 for protected roles: a period not over covers [from, last month end]; refused when it has
+    no complete month yet."""
+    span = protected_span(period, snapshot_date)
+    if span is None:
+        raise SelectionRefused(
+            f"{period.label or 'This period'} has no complete month yet: figures for councillors, commissioners "
+            f"and board papers run to the last month end ({format_date(last_month_end(snapshot_date))})."
+        )
+    return span
+
+
+def protected_inputs(snapshot: Snapshot, filters: Filters) -> tuple[Snapshot, Filters]:
+    """The keyed snapshot and the filters a protected output is computed with (contract section 6).
+
+    Refuses (``SelectionRefused``) a set of schools that is not one school, one township or all schools, and
+    more than one characteristic filter value (rule 6); a period not over is cut at the last month end (4.1).
+    The periods offered (years and terms only) are the caller's (``filters.protected_selection_problems``):
+    this function also serves the series points (calendar months) and comparison periods built from them.
+    """
+    problems = protected_selection_problems(filters, townships_of(snapshot), check_period=False)
+    if problems:
+        raise SelectionRefused(" ".join(problems))
+    return keyed(snapshot), replace(filters, period=protected_period(filters.period, snapshot.snapshot_date))
+
+
+def month_ends(first: date, snapshot_date: date) -> list[date]:
+    """Every month end from the month of ``first`` to the last month end on or before ``snapshot_date``,
+    newest first: the as-at dates a protected role may choose (rule 6)."""
+    out: list[date] = []
+    end = last_month_end(snapshot_date)
+    while end >= first.replace(day=1) or not out:
+        out.append(end)
+        end = end.replace(day=1) - timedelta(days=1)
+    return out
+
+
+def protected_as_at(as_at: date) -> date:
+    """Rule 6: as-at dates only at month ends (the last month end on or before ``as_at``)."""
+    return last_month_end(as_at)
+
+
+def _published_children(frame: pl.DataFrame) -> PublishedCount:
+    n, key = frame.select(*count_with_key(None, RECORD_KEY, "n")).row(0)
+    return publish_count(int(n), int(key))
+
+
+def selection_gate(
+    snapshot: Snapshot, filters: Filters, period: Period | None = None
+) -> tuple[bool, PublishedCount | None]:
+    """Rule 5 for a whole selection of a keyed snapshot: (rates allowed, the published complement or None).
+
+    Rates need the selection's published children in scope to be at least 10 and, with a characteristic
+    filter, its complement (children of the same schools in scope whom the filter leaves out) to be a true 0
+    or published at 10 or more.
+    """
+    period = period or filters.period
+    children = _published_children(enrolment.children_in_scope(snapshot, filters, period))
+    complement: PublishedCount | None = None
+    if enrolment.has_characteristic_filter(filters):
+        complement = _published_children(enrolment.complement_in_scope(snapshot, filters, period))
+    return rates_allowed(children, complement), complement
+
+
+def _gated(raw: RawTable, snapshot: Snapshot, filters: Filters) -> RawTable:
+    allowed, complement = selection_gate(snapshot, filters)
+    return replace(raw, rates_allowed=allowed, complement=complement)
+
+
+def _shown(
+    build: Callable[..., RawTable], snapshot: Snapshot, filters: Filters, role: str, public: bool, *args: Any
+) -> FigureTable:
+    """``build(snapshot, filters, *args)`` disclosed under the viewer's policy: exact, or computed on the keyed
+    snapshot with rule 6's inputs and rule 5's gate for the selection, then perturbed."""
+    if not applies_suppression(role, public):
+        return disclose(build(snapshot, filters, *args), False)
+    snapshot, filters = protected_inputs(snapshot, filters)
+    return disclose(_gated(build(snapshot, filters, *args), snapshot, filters), True)
+
+
+def _as_at(as_at: date, role: str, public: bool) -> date:
+    return protected_as_at(as_at) if applies_suppression(role, public) else as_at
+
+
+def _with_complement(raw: pl.DataFrame, snapshot: Snapshot, filters: Filters, period: Period) -> pl.DataFrame:
+    """Rule 5 per row: each school row's complement and the ``all`` row's, with cell keys, as raw columns."""
+    if not enrolment.has_characteristic_filter(filters):
+        return raw
+    left_out = enrolment.complement_in_scope(snapshot, filters, period)
+    counts = count_with_key(None, RECORD_KEY, COMPLEMENT)
+    per_school = left_out.group_by("school_id").agg(*counts)
+    total = left_out.select(*counts).with_columns(school_id=pl.lit("all"))
+    both = pl.concat([per_school, total.select(per_school.columns)])
+    return raw.join(both, on="school_id", how="left").with_columns(
+        pl.col(COMPLEMENT).fill_null(0), pl.col(f"{COMPLEMENT}__key").fill_null(0)
+    )
 
 
 def board_table(
@@ -70,20 +204,33 @@ def board_table(
     intervals: bool = True,
 ) -> FigureTable:
     """The board figures: one row per school in school_id order, then ``all`` (the ``report`` rows), with each
-    rate's 95% interval columns unless ``intervals`` is False (``uncertainty.shown_with_intervals``)."""
-    raw = figures.board_raw(snapshot, filters, period)
+    rate's 95% interval columns unless ``intervals`` is False (``uncertainty.shown_with_intervals``).
+
+    Protected outputs (contract section 6): the keyed snapshot, counts perturbed by their cell keys, rates
+    from published counts (and intervals from published counts), rule 5 per row (a school row's complement is
+    that school's children left out by the filter), a period not over cut at the last month end.
+    """
+    apply = applies_suppression(role, public)
+    if not apply:
+        raw = figures.board_raw(snapshot, filters, period)
+    else:
+        snapshot, filters = protected_inputs(snapshot, replace(filters, period=period or filters.period))
+        raw = _with_complement(figures.board_raw(snapshot, filters), snapshot, filters, filters.period)
     return shown_with_intervals(
-        raw,
-        ["school_id"],
-        BOARD_SPECS,
-        apply=applies_suppression(role, public),
-        total_key=("school_id", "all"),
-        with_intervals=intervals,
+        raw, ["school_id"], BOARD_SPECS, apply=apply, total_key=("school_id", "all"), with_intervals=intervals
     )
 
 
 def _with_events(raw: pl.DataFrame) -> pl.DataFrame:
-    return raw.with_columns(suspensions_and_exclusions=pl.col("suspensions") + pl.col("permanent_exclusions"))
+    combined = raw.with_columns(
+        suspensions_and_exclusions=pl.col("suspensions") + pl.col("permanent_exclusions")
+    )
+    if "suspensions__key" in raw.columns:
+        total = pl.col("suspensions__key").cast(pl.UInt64) + pl.col("permanent_exclusions__key").cast(
+            pl.UInt64
+        )
+        combined = combined.with_columns(suspensions_and_exclusions__key=(total % KEY_SPACE).cast(pl.UInt32))
+    return combined
 
 
 def by_period(
@@ -95,10 +242,26 @@ def by_period(
     *,
     public: bool = False,
 ) -> FigureTable:
-    """Figures over all selected children for each of ``periods`` (each with its own children in scope)."""
+    """Figures over all selected children for each of ``periods`` (each with its own children in scope).
+
+    Protected outputs: a period not over runs to the last month end, and one with no complete month yet (the
+    current month as a series point) shows nothing (a dash), never a figure (contract 4.1 and section 6,
+    rule 6).
+    """
+    apply = applies_suppression(role, public)
+    if apply:
+        snapshot, _ = protected_inputs(snapshot, filters)
     frames = []
-    for index, period in enumerate(periods):
+    not_yet: list[int] = []
+    for index, asked in enumerate(periods):
+        period = protected_span(asked, snapshot.snapshot_date) if apply else asked
+        if period is None:  # protected: a period with no complete month yet (this month) shows nothing
+            not_yet.append(index)
+            period = asked
         stats = figures.sum_stats(figures.child_stats(snapshot, filters, period))
+        if apply:
+            stats = _with_complement(stats.with_columns(school_id=pl.lit("all")), snapshot, filters, period)
+            stats = stats.drop("school_id")
         frames.append(
             stats.with_columns(
                 order=pl.lit(index),
@@ -111,19 +274,33 @@ def by_period(
     raw = _with_events(pl.concat(frames)) if frames else pl.DataFrame()
     if raw.is_empty():
         return _empty(["order", "period", "period_key", "start", "end"], specs)
-    return shown_with_intervals(
-        raw, ["order", "period", "period_key", "start", "end"], specs, apply=applies_suppression(role, public)
+    table = shown_with_intervals(raw, ["order", "period", "period_key", "start", "end"], specs, apply=apply)
+    if not not_yet:
+        return table
+    # Every column of such a row is blanked, its interval columns too: nothing is shown for it.
+    blank = pl.col("order").is_in(not_yet)
+    statuses = {f"{f}__status" for f in table.figures}
+    frame = table.frame.with_columns(
+        pl.when(blank).then(pl.lit("none") if c in statuses else None).otherwise(pl.col(c)).alias(c)
+        for c in table.frame.columns
+        if c not in table.keys
     )
+    return FigureTable(frame, table.keys, table.figures, table.suppressed)
 
 
 def by_school(
     snapshot: Snapshot, filters: Filters, role: str, specs: Sequence[FigureSpec], *, public: bool = False
 ) -> FigureTable:
-    """Any figures by school with a total row (secondary suppression applies)."""
-    raw = _with_events(figures.board_raw(snapshot, filters))
-    return shown_with_intervals(
-        raw, ["school_id"], specs, apply=applies_suppression(role, public), total_key=("school_id", "all")
-    )
+    """Any figures by school with a total row (protected as ``board_table``), with interval columns."""
+    apply = applies_suppression(role, public)
+    if not apply:
+        raw = _with_events(figures.board_raw(snapshot, filters))
+    else:
+        snapshot, filters = protected_inputs(snapshot, filters)
+        raw = _with_complement(
+            _with_events(figures.board_raw(snapshot, filters)), snapshot, filters, filters.period
+        )
+    return shown_with_intervals(raw, ["school_id"], specs, apply=apply, total_key=("school_id", "all"))
 
 
 def _empty(keys: Sequence[str], specs: Sequence[FigureSpec]) -> FigureTable:
@@ -154,7 +331,7 @@ def funnel_table(
     snapshot: Snapshot, filters: Filters, role: str, as_at: date, *, public: bool = False
 ) -> FigureTable:
     """The enrolment funnel as at ``as_at``, by school then ``all``."""
-    return _show(enrolment.funnel(snapshot, filters, as_at), role, public)
+    return _shown(enrolment.funnel, snapshot, filters, role, public, _as_at(as_at, role, public))
 
 
 # ------------------------------------------------------------------------------------------------ enrolment
@@ -164,19 +341,19 @@ def enrolments_by_month(
     snapshot: Snapshot, filters: Filters, role: str, as_at: date, *, public: bool = False
 ) -> FigureTable:
     """Enrolments per month by school up to ``as_at`` (``enrolment.enrolments_by_month``), shown."""
-    return _show(enrolment.enrolments_by_month(snapshot, filters, as_at), role, public)
+    return _shown(enrolment.enrolments_by_month, snapshot, filters, role, public, _as_at(as_at, role, public))
 
 
 def children_by(
     snapshot: Snapshot, filters: Filters, role: str, characteristic: str, *, public: bool = False
 ) -> FigureTable:
     """Children in scope by one characteristic, then the total row (``enrolment.children_by``), shown."""
-    return _show(enrolment.children_by(snapshot, filters, characteristic), role, public)
+    return _shown(enrolment.children_by, snapshot, filters, role, public, characteristic)
 
 
 def exits_by_reason(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:
     """Exits within the period by reason, then ``All exits`` (``enrolment.exits_by_reason``), shown."""
-    return _show(enrolment.exits_by_reason(snapshot, filters), role, public)
+    return _shown(enrolment.exits_by_reason, snapshot, filters, role, public)
 
 
 # ------------------------------------------------------------------------------------------------ attendance
@@ -186,26 +363,26 @@ def weekly_attendance(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Attendance per week and the baseline year (``attendance.weekly_attendance``), each point shown."""
-    return _show(attendance.weekly_attendance(snapshot, filters), role, public)
+    return _shown(attendance.weekly_attendance, snapshot, filters, role, public)
 
 
 def monthly_absence(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:
     """Authorised and unauthorised absence per month (``attendance.monthly_absence``), shown."""
-    return _show(attendance.monthly_absence(snapshot, filters), role, public)
+    return _shown(attendance.monthly_absence, snapshot, filters, role, public)
 
 
 def attendance_around_enrolment(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Attendance by month from enrolment, −12 to +12 (``attendance.attendance_around_enrolment``), shown."""
-    return _show(attendance.attendance_around_enrolment(snapshot, filters), role, public)
+    return _shown(attendance.attendance_around_enrolment, snapshot, filters, role, public)
 
 
 def school_monthly_attendance(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Attendance per school per month (``attendance.school_monthly_attendance``), shown."""
-    return _show(attendance.school_monthly_attendance(snapshot, filters), role, public)
+    return _shown(attendance.school_monthly_attendance, snapshot, filters, role, public)
 
 
 # ------------------------------------------------------------------------------------------------ assessments
@@ -213,21 +390,21 @@ def school_monthly_attendance(
 
 def sdq_bands(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:
     """Children per SDQ band at baseline and latest, with shares and a total (``assessments.sdq_bands``)."""
-    return _show(assessments.sdq_bands(snapshot, filters), role, public)
+    return _shown(assessments.sdq_bands, snapshot, filters, role, public)
 
 
 def sdq_band_movement(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Children whose SDQ band got better, stayed or got worse (``assessments.sdq_band_movement``), shown."""
-    return _show(assessments.sdq_band_movement(snapshot, filters), role, public)
+    return _shown(assessments.sdq_band_movement, snapshot, filters, role, public)
 
 
 def attainment_levels(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
     """Children per reading, writing and maths level (``assessments.attainment_levels``), each block shown."""
-    return _show(assessments.attainment_levels(snapshot, filters), role, public)
+    return _shown(assessments.attainment_levels, snapshot, filters, role, public)
 
 
 # ------------------------------------------------------------------------------------------------ events
@@ -243,7 +420,13 @@ def referrals_by_month(
     public: bool = False,
 ) -> FigureTable:
     """Referrals per month by ``service`` or ``reason`` (``events.referrals_by_month``), shown."""
-    return _show(events.referrals_by_month(snapshot, filters, by, as_of=as_of), role, public)
+    if applies_suppression(role, public) and as_of is not None:
+        as_of = protected_as_at(as_of)
+    return _shown(_referrals_by_month, snapshot, filters, role, public, by, as_of)
+
+
+def _referrals_by_month(snapshot: Snapshot, filters: Filters, by: str, as_of: date | None) -> RawTable:
+    return events.referrals_by_month(snapshot, filters, by, as_of=as_of)
 
 
 def _last_row(table: FigureTable, **keys: Any) -> pl.DataFrame:
@@ -266,11 +449,16 @@ def mental_health_year_on_year(
 ) -> FigureTable:
     """Mental health referrals (count and per 100 children) for the period and the same period a year before.
 
-    Both rows are the board table's ``all`` row for their period, as shown (so secondary suppression of the
-    board table carries over and the two pages can never disagree).
+    Both rows are the board table's ``all`` row for their period, as shown (the same records give the same
+    published values, so the two pages can never disagree). For protected roles a period not over runs to
+    the last month end and is compared with the same span a year earlier (contract 4.1).
     """
     rows = []
-    for which, period in (("Year before", year_before(filters.period)), ("This period", filters.period)):
+    before, this = year_before(filters.period), filters.period
+    if applies_suppression(role, public):
+        before = comparison_period(filters.period, snapshot.snapshot_date, protected=True) or before
+        this = protected_period(filters.period, snapshot.snapshot_date)
+    for which, period in (("Year before", before), ("This period", this)):
         board = board_table(snapshot, filters, role, public=public, period=period)
         mh = FigureTable(
             board.frame.select(

@@ -1,5 +1,5 @@
 """About the data: every definition (rendered from ``data_access``, never copied), the attendance codes, the
-snapshot's manifest, the suppression rule in plain words, the comparators' sources and the accessibility statement.
+snapshot's manifest, the disclosure control (cell key method) in plain words, the comparators' sources and the accessibility statement.
 
 No filters apply here, so the page opens for every role even when the filters in force select nobody.
 """
@@ -8,10 +8,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard.page import ABBREVIATIONS, page_footer, page_setup
-from data_access import comparators, disclosure
+from data_access import cellkey, comparators
 from data_access.contract import (
     ATTAINMENT_LEVELS,
     CODE_CATEGORIES,
+    DISCLOSURE_EXPLANATION,
+    EXACT_FOOTNOTE,
     MEASURES,
     PROGRAMME_NAME,
     SDQ_TOTAL_BANDS,
@@ -162,24 +164,32 @@ with sections[4]:
     st.markdown(
         f"""
 Small numbers could let someone recognise a child, so figures shown to {" and ".join(protected)}s, and every
-download meant for a public board paper, are protected. {" and ".join(r.capitalize() for r in exact)} staff see
-exact figures inside the dashboard.
+board pack meant for a public board paper, are protected. {" and ".join(r.capitalize() for r in exact)} staff see
+exact figures inside the dashboard, marked *{EXACT_FOOTNOTE}*.
 
+{DISCLOSURE_EXPLANATION}
+
+How it works (the cell key method, as the Office for National Statistics used for Census 2021):
+
+- **Every count is adjusted slightly.** Each count of children or events is moved by at most
+  **{cellkey.MAX_NOISE}** up or down (on average not at all). The amount comes from a secret key and the
+  records counted, so the same group of children gets the same figure on every page, table, download and
+  board paper, and asking again never gives a different answer to average away. A true 0 stays 0.
+- **Small counts are shown as {cellkey.SUPPRESSED}:** an adjusted count below {cellkey.SMALL} is shown as
+  **{cellkey.SUPPRESSED}** (a true count of at least 1).
+- **Rates and percentages** are worked out from the adjusted counts, and shown only when they divide by at
+  least {cellkey.THRESHOLD} (adjusted) and the row or selection covers at least {cellkey.THRESHOLD} children;
+  with a characteristic filter, also only when the children it leaves out are none or at least
+  {cellkey.THRESHOLD}. The attendance rate comes from the exact sessions, shown under the same rule.
+  Sessions lost are rounded to the nearest 10.
+- **Parts may not add up to totals:** each total is adjusted on its own, like any other count.
+- **Fixed choices:** academic years and terms only (a year or term not over runs to the last month end);
+  one school, one township or all schools; at most one characteristic filter with one value.
 - **Nothing to compute:** when a figure has nothing to divide by (no children, no sessions), it is shown as a
-  dash (–), never as {disclosure.SUPPRESSED}.
-- **Small counts are hidden:** a count from 1 to {disclosure.MIN_COUNT - 1} is shown as
-  **{disclosure.SUPPRESSED}**. A true 0 is shown as 0.
-- **Rates and percentages are hidden** (shown as {disclosure.SUPPRESSED}) when the number they are built from
-  (for example present sessions, or children with persistent absence) is 1 to {disclosure.MIN_COUNT - 1},
-  when they divide by fewer than {disclosure.MIN_DENOMINATOR}, or when the row covers fewer than
-  {disclosure.MIN_CHILDREN} children.
-- **No working back from totals:** in a table with a total row, if exactly one other row of a column is hidden,
-  one more is hidden too (the smallest), or else the total, so the hidden number cannot be worked out by
-  subtraction.
-- **Charts** never draw a hidden value: they leave a gap and mark it {disclosure.SUPPRESSED}. Downloads carry
-  the same {disclosure.SUPPRESSED}.
+  dash (–), never as {cellkey.SUPPRESSED}.
+- **Charts** never draw a {cellkey.SUPPRESSED}: they leave a gap and say so. Downloads carry the same values.
 
-The footnote under every table that holds a {disclosure.SUPPRESSED}: *{SUPPRESSION_FOOTNOTE}*
+The footnote under every protected table or chart: *{SUPPRESSION_FOOTNOTE}*
 """
     )
 

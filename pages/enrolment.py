@@ -7,7 +7,7 @@ from dashboard.charts import bar_chart, heatmap
 from dashboard.components import figure_block, value_text
 from dashboard.page import empty_selection, page_footer, page_setup
 from data_access import enrolment, views
-from data_access.periods import format_date
+from data_access.periods import format_date, last_month_end
 from data_access.registry import FIGURES
 from data_access.views import long_form
 
@@ -32,11 +32,22 @@ if st.session_state.get("_enrolment_as_at_default") != default_as_at:
     st.session_state["_enrolment_as_at_default"] = default_as_at
     st.session_state["enrolment_as_at"] = default_as_at
 earliest = enrolment.earliest_identified(ctx.snapshot)
-as_at = st.date_input(
-    "Funnel and enrolments as at", key="enrolment_as_at", min_value=min(earliest, default_as_at),
-    max_value=ctx.snapshot.snapshot_date, format="DD/MM/YYYY",
-    help="Defaults to the end of the period (or the snapshot date, if earlier). Changing the period resets it.",
-)  # fmt: skip
+if ctx.policy.suppressed:
+    # Contract section 6, rule 6: protected roles choose as-at dates only at month ends.
+    month_ends = views.month_ends(earliest, ctx.snapshot.snapshot_date)
+    chosen_end = last_month_end(default_as_at)
+    as_at = st.selectbox(
+        "Funnel and enrolments as at (a month end)", month_ends, key="enrolment_as_at_month_end",
+        index=month_ends.index(chosen_end) if chosen_end in month_ends else 0, format_func=format_date,
+        help="Month ends only, so that small numbers cannot be worked out by comparing dates. Defaults to the "
+        "last month end of the period (or before the snapshot date).",
+    )  # fmt: skip
+else:
+    as_at = st.date_input(
+        "Funnel and enrolments as at", key="enrolment_as_at", min_value=min(earliest, default_as_at),
+        max_value=ctx.snapshot.snapshot_date, format="DD/MM/YYYY",
+        help="Defaults to the end of the period (or the snapshot date, if earlier). Changing the period resets it.",
+    )  # fmt: skip
 as_at_text = format_date(as_at)
 tables = []
 

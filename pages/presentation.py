@@ -2,7 +2,7 @@
 
 Screens: the headline figures, each page's key chart, then the school-by-school table. The filters and period
 are those of the view it was opened from (the URL and session, through ``page_setup``); the current screen is
-in the URL (``screen``), so a link reopens it. Figures are shown with suppression applied, as in a published
+in the URL (``screen``), so a link reopens it. Figures are shown with disclosure control applied, as in a published
 board paper, unless leadership turn on exact figures for an internal meeting.
 """
 
@@ -15,8 +15,10 @@ from dashboard.board_pack import board_pack_bytes, pack_file_name
 from dashboard.page import empty_selection, page_footer, page_setup, same_tab_link
 from dashboard.story import Story, StoryChart, build_story
 from dashboard.text import plain_table
-from data_access.contract import SUPPRESSION_FOOTNOTE
+from data_access.contract import EXACT_FOOTNOTE, SUPPRESSION_FOOTNOTE
+from data_access.filters import FIXED_SELECTIONS_WHY, protected_selection_problems
 from data_access.periods import cut_short, format_date, named_period
+from data_access.views import townships_of
 
 CHART_SCALE = 1.35
 # The whole chart (Streamlit fits titles, axes and legend inside it). With the slide's heading, description,
@@ -62,6 +64,20 @@ if empty_selection(ctx):
     st.stop()
 
 exact = bool(st.session_state.get("present_exact", False))
+# The default mode is a public board paper's figures (contract section 6): rule 6's fixed choices apply to it.
+refused = protected_selection_problems(ctx.filters, townships_of(ctx.snapshot))
+if refused and not exact:
+    st.warning(
+        "This view cannot be presented as board-paper figures: "
+        + " ".join(refused)
+        + " "
+        + FIXED_SELECTIONS_WHY
+        + " Choose another selection in the sidebar, or turn on exact figures for an internal meeting.",
+        icon=":material/lock:",
+    )
+    st.toggle("Exact figures (internal meetings only)", key="present_exact")
+    page_footer(ctx)
+    st.stop()
 story: Story = ctx.view(build_story, public=not exact, scale=CHART_SCALE, height=CHART_HEIGHT)
 screens = story.screens
 last = len(screens) - 1
@@ -135,8 +151,7 @@ def _headline_screen() -> None:
                 detail += f"  \n{headline.comparator_summary}"
             st.caption(detail)
     notes = ["Better or worse only when a change is statistically significant; otherwise “no clear change”."]
-    if any("c" in (h.now, h.before) for h in story.headlines):
-        notes.append(SUPPRESSION_FOOTNOTE)
+    notes.append(SUPPRESSION_FOOTNOTE if story.suppressed else EXACT_FOOTNOTE)
     st.caption("  \n".join(notes))
 
 
@@ -147,8 +162,7 @@ def _chart_screen(chart: StoryChart) -> None:
         # The chart carries its description as its accessible name (Vega-Lite "description").
         st.altair_chart(chart.chart, width="stretch", key=f"present_chart_{chart.key}")
     notes = [chart.note] if chart.note else []
-    if chart.has_suppressed_values:
-        notes.append(SUPPRESSION_FOOTNOTE)
+    notes.append(SUPPRESSION_FOOTNOTE if story.suppressed else EXACT_FOOTNOTE)
     if notes:
         st.caption("  \n".join(notes))  # one block: two captions would cost the screen a gap
     with numbers_slot.popover("The numbers behind this chart", icon=":material/table:"):
@@ -160,8 +174,7 @@ def _schools_screen(chart: StoryChart) -> None:
     st.markdown(chart.description)
     shown = chart.shown().drop("ID")
     st.table(plain_table(shown), hide_index=True)
-    if chart.has_suppressed_values:
-        st.caption(SUPPRESSION_FOOTNOTE)
+    st.caption(SUPPRESSION_FOOTNOTE if story.suppressed else EXACT_FOOTNOTE)
 
 
 with st.container(key=f"present_screen_{screens[index]}"):
@@ -187,15 +200,17 @@ pack_period = named_period(period)
 pack_column.download_button(
     "Board pack (PDF)",
     lambda: board_pack_bytes(ctx.snapshot, pack_period.start, pack_period.end, ctx.filters.schools),
+    disabled=bool(refused),
     file_name=pack_file_name(ctx.snapshot, pack_period.start, pack_period.end),
     mime="application/pdf", key="present_pack", on_click=_record_export, icon=":material/picture_as_pdf:",
-    help="The same file as `python -m dashboard board-pack` for this period and these schools; suppression is "
-    "always applied, because board papers may be published.",
+    help="The same file as `python -m dashboard board-pack` for this period and these schools; disclosure control "
+    "is always applied, because board papers may be published."
+    + (" Not available for this selection: " + " ".join(refused) if refused else ""),
 )  # fmt: skip
 exact_column.toggle(
     "Exact figures (internal meetings only)", key="present_exact",
-    help="Off: figures fewer than 5 are shown as c, as in a published board paper. On: exact figures, for "
-    "AllChild staff only; never for a public meeting.",
+    help="Off: figures adjusted slightly (by up to 3) to protect children's privacy, fewer than 5 shown as c, as "
+    "in a published board paper. On: exact figures, for AllChild staff only; never for a public meeting.",
 )  # fmt: skip
 with back_column:  # back to the Overview in this tab, with the same filters
     same_tab_link(f"overview?{urlencode(ctx.filters.to_query(), doseq=True)}", "Leave the presentation",
@@ -204,5 +219,5 @@ if not ctx.filters.selects_everyone and (ctx.filters.year_groups or ctx.filters.
                                          or ctx.filters.fsm is not None):  # fmt: skip
     st.caption("The board pack covers this period and these schools for all children; the year group, sex, free "
                "school meals and SEN filters of this view are not applied to it (as on the command line).")  # fmt: skip
-# Each screen shows the footnote under its own figures when they hold a c; the footer need not repeat it.
+# Each screen shows its footnote (adjusted figures, or exact) under its own figures; the footer need not repeat it.
 page_footer(ctx)

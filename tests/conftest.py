@@ -41,3 +41,20 @@ def demo_env(demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     refresh_state()
     clear_figures()
     forget_cached()
+
+
+TEST_SDC_KEY = "test-sdc-key:Qm7rVt2XpL9wKc4HsN8bYd3FjZ6gTa1E"
+"""The SDC key of the tests that run in production mode (unset ``IMPACT_ENV``): protected figures need a key
+(contract section 6, rule 1) and production refuses to run without one. Tests that check the refusal remove it."""
+
+
+@pytest.fixture(autouse=True)
+def _sdc_key_for_tests(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every test a strong SDC key and, unless it sets its own, a private state folder (the key's
+    fingerprint is recorded there at first use, never in the worktree's data/state)."""
+    import os
+
+    if "IMPACT_SDC_KEY" not in os.environ:
+        monkeypatch.setenv("IMPACT_SDC_KEY", TEST_SDC_KEY)
+    if "IMPACT_STATE_DIR" not in os.environ:
+        monkeypatch.setenv("IMPACT_STATE_DIR", str(tmp_path_factory.mktemp("state")))

@@ -20,10 +20,11 @@ made only for an atom holding at least one record): a stronger attacker than a r
 holds here holds against the real one.
 
 The interface (``run_attack``): a ``Publisher`` is any callable taking a ``Selection`` and returning the
-``PublishedCell``s the attacker reads for it (each row's school set, measure and published value). Today
-``v1_publisher`` wraps ``data_access.views.board_table`` (version 1's suppression); ``SimulatedCellKey``
-publishes each route's true count with ``data_access.cellkey.publish_count`` and the route's cell key; after
-the integration, a publisher wrapping the new views runs the same attack.
+``PublishedCell``s the attacker reads for it (each row's school set, measure and published value).
+``integrated_publisher`` reads the integrated outputs (``views.board_table`` and ``report`` with the app's own
+key); ``SimulatedCellKey`` publishes each route's true count with ``data_access.cellkey.publish_count`` and the
+route's cell key (the two must agree value for value); ``v1_publisher`` applies version 1's withdrawn rule to
+the same raw counts, as the control that shows the attack works.
 """
 
 from __future__ import annotations
@@ -347,36 +348,111 @@ class SimulatedCellKey:
         return out
 
 
-def v1_publisher(snapshot: Any, role: str = "councillor") -> Publisher:
-    """Version 1 as a councillor sees it: ``views.board_table`` for the selection (one row per school of the
-    set, then ``all``)."""
+def _filters_of(selection: Selection) -> Any:
     from data_access.filters import Filters
+
+    kwargs: dict[str, Any] = {}
+    if selection.characteristic is not None:
+        dimension, values = selection.characteristic
+        if dimension == "year_group":
+            kwargs["year_groups"] = tuple(values)
+        elif dimension == "sex":
+            kwargs["sexes"] = tuple(values)
+        elif dimension == "fsm_eligible":
+            (kwargs["fsm"],) = values
+        else:
+            kwargs["sen"] = tuple(values)
+    return Filters(period=selection.period, schools=selection.schools, **kwargs)
+
+
+BOARD_COUNTS: Final = {
+    "children": "children",
+    "mental_health_referrals": "mh_referrals",
+    "suspensions": "suspensions",
+    "permanent_exclusions": "permanent_exclusions",
+}
+
+
+def v1_suppress(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, PublishedValue]]:
+    """Version 1's rule for the board's counts (withdrawn by contract version 2; kept here only as the
+    attack's control): a count of 1-4 is ``c``; then, per column with a total row, if exactly one school cell
+    is ``c``, the smallest other shown count above 0 is hidden too (ties to the first by school_id), or else
+    the total."""
+    out: list[dict[str, PublishedValue]] = [{"school_id": r["school_id"]} for r in raw]
+    total = next(i for i, r in enumerate(raw) if r["school_id"] == "all")
+    order = sorted((i for i in range(len(raw)) if i != total), key=lambda i: str(raw[i]["school_id"]))
+    for measure, column in BOARD_COUNTS.items():
+        values: list[PublishedValue] = ["c" if 1 <= int(r[column]) <= 4 else int(r[column]) for r in raw]
+        hidden = [i for i in order if values[i] == "c"]
+        if len(hidden) == 1:
+            candidates = [i for i in order if values[i] != "c" and int(raw[i][column]) > 0]
+            pick = min(candidates, key=lambda i: int(raw[i][column])) if candidates else total
+            values[pick] = "c"
+        for row, value in zip(out, values, strict=True):
+            row[measure] = value
+    return out
+
+
+def v1_publisher(snapshot: Any) -> Publisher:
+    """Version 1 as a councillor saw it: the board's raw counts (``figures.board_raw``, one row per school of
+    the set, then ``all``) under version 1's suppression (``v1_suppress``)."""
+    from data_access.figures import board_raw
+
+    def publish(selection: Selection) -> list[PublishedCell]:
+        raw = board_raw(snapshot, _filters_of(selection)).to_dicts()
+        return _cells(selection, v1_suppress(raw), "v1")
+
+    return publish
+
+
+def _cells(selection: Selection, rows: Iterable[Mapping[str, Any]], source: str) -> list[PublishedCell]:
+    out = []
+    for row in rows:
+        covers = selection.schools if row["school_id"] == "all" else (str(row["school_id"]),)
+        for measure in MEASURES:
+            value = row[measure]
+            out.append(PublishedCell(covers, measure, value if value in (None, "c") else int(value), source))
+    return out
+
+
+def _named(period: Period, snapshot_date: date) -> Period | None:
+    """The academic year or term ``report`` is asked for to publish ``period``: the period itself, or for a
+    period not over ("so far", to the last month end) the whole year or term (report cuts it); else None."""
+    if period.kind not in ("year", "term"):
+        return None
+    year = period.start.year if period.start.month >= 8 else period.start.year - 1
+    for candidate in (academic_year(year), *terms_of_year(year)):
+        same = candidate.start == period.start and candidate.kind == period.kind
+        if same and (candidate.end == period.end or snapshot_date < candidate.end > period.end):
+            return candidate
+    return None
+
+
+def integrated_publisher(snapshot: Any, role: str = "councillor") -> Publisher:
+    """The INTEGRATED outputs as a protected role reads them, with the app's own key (``settings.sdc_key``):
+    ``views.board_table`` (every page's board figures and the presentation's school table), and for the
+    routes ``report`` accepts (academic years and terms) ``report_rows`` too — which must publish the very
+    same values (checked: the same records give the same value through every door)."""
+    from data_access.report import report_rows
     from data_access.views import board_table
 
     def publish(selection: Selection) -> list[PublishedCell]:
-        kwargs: dict[str, Any] = {}
-        if selection.characteristic is not None:
-            dimension, values = selection.characteristic
-            if dimension == "year_group":
-                kwargs["year_groups"] = tuple(values)
-            elif dimension == "sex":
-                kwargs["sexes"] = tuple(values)
-            elif dimension == "fsm_eligible":
-                (kwargs["fsm"],) = values
-            else:
-                kwargs["sen"] = tuple(values)
-        filters = Filters(period=selection.period, schools=selection.schools, **kwargs)
-        out = []
-        for row in board_table(snapshot, filters, role).rows():
-            covers = selection.schools if row["school_id"] == "all" else (str(row["school_id"]),)
-            for measure in MEASURES:
-                value = row[measure]
-                out.append(
-                    PublishedCell(
-                        covers, measure, value if value is None else (value if value == "c" else int(value))
-                    )
-                )  # type: ignore[arg-type]
-        return out
+        filters = _filters_of(selection)
+        rows = board_table(snapshot, filters, role).rows()
+        named = _named(selection.period, snapshot.snapshot_date)
+        # report is asked for the routes without a characteristic filter and those with each dimension's first
+        # value (every route would double the attack's time; test_report_demo covers report's filters)
+        sampled = selection.characteristic is None or (
+            selection.characteristic[1][0] == DIMENSIONS[selection.characteristic[0]][0]
+        )
+        if named is not None and sampled:
+            via_report = report_rows(
+                snapshot.folder, named.start, named.end, list(selection.schools), role,
+                year_groups=list(filters.year_groups), sexes=list(filters.sexes), fsm=filters.fsm,
+                sen=list(filters.sen),
+            )["rows"]  # fmt: skip
+            assert via_report == rows, f"report and the pages disagree for {selection}"
+        return _cells(selection, rows, "integrated")
 
     return publish
 

@@ -94,7 +94,9 @@ def school_rows_as_printed(reader: pypdf.PdfReader, school_ids: list[str]) -> di
         position = tokens.index(school_id, position)
         starts.append(position)
         position += 1
-    end = tokens.index("=", starts[-1]) - 1  # the footnote "c = fewer than 5 ..." follows the table
+    end = tokens.index(
+        "Figures", starts[-1]
+    )  # the footnote "Figures are adjusted slightly ..." follows the table
     bounds = [*starts[1:], end]
     return {
         sid: tokens[start + 1 : stop] for sid, start, stop in zip(school_ids, starts, bounds, strict=True)
@@ -145,12 +147,24 @@ def test_demo_pack_from_the_command_line_holds_the_report_figures_cover_charts_a
 
 
 @pytest.mark.slow
-def test_demo_pack_for_some_schools_and_a_custom_range_matches_the_report(demo: Path, tmp_path: Path) -> None:
-    reader = build(demo, tmp_path / "pack.pdf", "2025-09-01", "2025-12-19", ["S05", "S02"])
-    report = report_rows(demo, date(2025, 9, 1), date(2025, 12, 19), ["S05", "S02"], "councillor")
-    assert [row["school_id"] for row in report["rows"]] == ["S02", "S05", "all"]
+def test_demo_pack_for_a_township_and_a_term_matches_the_report(demo: Path, tmp_path: Path) -> None:
+    reader = build(demo, tmp_path / "pack.pdf", "2025-08-01", "2025-12-31", ["S04", "S03"])  # Atherton
+    report = report_rows(demo, date(2025, 8, 1), date(2025, 12, 31), ["S04", "S03"], "councillor")
+    assert [row["school_id"] for row in report["rows"]] == ["S03", "S04", "all"]
     assert_pack_matches_report(reader, report)
-    assert "Custom range (1 Sep 2025 – 19 Dec 2025)" in flat(page_texts(reader)[0])
+    assert "Autumn term 2025/26 (1 Aug 2025 – 31 Dec 2025)" in flat(page_texts(reader)[0])
+
+
+def test_a_pack_rule_6_refuses_exits_2_with_a_clear_message(demo: Path, tmp_path: Path) -> None:
+    """A board pack is a public board paper (contract section 6): a custom range, or two schools of different
+    townships, are refused (rule 6), with exit 2 and a message, and no file is written."""
+    out = tmp_path / "refused.pdf"
+    custom_range = run_cli(str(demo), "--from", "2025-09-01", "--to", "2025-12-19", "--out", str(out))
+    assert custom_range.returncode == 2 and "not an academic year or a term" in custom_range.stderr
+    mixed = run_cli(str(demo), "--from", "2025-08-01", "--to", "2026-07-31", "--school", "S02", "--school", "S05",
+                    "--out", str(out))  # fmt: skip
+    assert mixed.returncode == 2 and "one whole township" in mixed.stderr and "Traceback" not in mixed.stderr
+    assert not out.exists()
 
 
 def test_headline_figures_are_the_report_total_row_suppressed(demo: Path, tmp_path: Path) -> None:
@@ -184,10 +198,13 @@ def test_the_pack_applies_suppression_whatever_the_role_and_is_deterministic(
                               produced=date(2026, 1, 21))  # fmt: skip
     assert first.read_bytes() == second.read_bytes()
     text = flat(" ".join(page_texts(pypdf.PdfReader(first))))
-    # S02 has 3 children: an exact figure (allchild's view) would print "3"; the pack prints c.
+    # S02 has 3 children: an exact figure (allchild's view) would print "3"; the pack prints the protected
+    # value (a published count is never 1 to 4), the councillor's, whoever builds it.
     exact = report_rows(tiny, date(2025, 8, 1), date(2026, 7, 31), [], "allchild")["rows"]
     assert exact[1]["children"] == 3
-    assert re.search(r"S02 Birch High c ", text)
+    protected = report_rows(tiny, date(2025, 8, 1), date(2026, 7, 31), [], "councillor")["rows"]
+    shown = format_shown(protected[1]["children"])
+    assert shown != "3" and re.search(rf"S02 Birch High {shown} ", text)
 
 
 def test_named_periods_are_recognised_so_the_year_before_is_the_same_term() -> None:

@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 from builders import child, make_snapshot, school
+from cellkey_oracle import children as ids_of
+from cellkey_oracle import published
 
 from data_access import periods, tables, views
 from data_access.disclosure import SUPPRESSED, FigureTable
 from data_access.filters import Filters
 from data_access.periods import academic_year, custom, term_period
+from data_access.rounding import round_half_away
 from data_access.snapshots import Snapshot, open_snapshot
 
 AY = academic_year(2025)  # 1 Aug 2025 – 31 Jul 2026
@@ -76,15 +79,19 @@ def test_enrolment_totals_equal_the_funnels_enrolled(tmp_path: Path) -> None:
     assert (totals["S01"], totals["S02"]) == (funnel["S01"], funnel["S02"]) == (15, 5)
 
 
-def test_enrolments_by_month_suppression_for_councillors(tmp_path: Path) -> None:
+def test_enrolments_by_month_protected_for_councillors(tmp_path: Path) -> None:
     snap = enrolment_snapshot(tmp_path)
     table = views.enrolments_by_month(snap, EVERYONE, "councillor", date(2026, 1, 15))
-    # S01: Oct 2 is primary c; exactly one c in the column, so the smallest other count above 0 (Sep 6) goes too,
-    # else Sep = 15 − 7 − 0 − 0 would give Oct away from the shown total. True zeros stay.
-    assert column(table, "month", "S01") == {"Sep 2025": SUPPRESSED, "Oct 2025": SUPPRESSED, "Nov 2025": 0,
-                                             "Dec 2025": 7, "Jan 2026": 0, "Total": 15}  # fmt: skip
-    assert column(table, "month", "S02")["Oct 2025"] == 5
-    assert table.has_suppressed_values
+    # Rule 6: as at the last month end (31 Dec 2025), so no January row. Each cell is its own records' published
+    # count (Sep: A00-A05; Oct: B00-B01, 2 → c; Dec: C00-C06; the total all 15); true zeros stay 0.
+    assert column(table, "month", "S01") == {
+        "Sep 2025": published("children", ids_of("A", 6)), "Oct 2025": SUPPRESSED, "Nov 2025": 0,
+        "Dec 2025": published("children", ids_of("C", 7)),
+        "Total": published("children", ids_of("A", 6) + ids_of("B", 2) + ids_of("C", 7)),
+    }  # fmt: skip
+    # S02's only month holds the same five records as its total: the same published value (rule 2)
+    s02 = column(table, "month", "S02")
+    assert s02["Oct 2025"] == s02["Total"] == published("children", ids_of("D", 5))
 
 
 def test_enrolments_follow_the_characteristic_filters(tmp_path: Path) -> None:
@@ -117,20 +124,24 @@ def test_children_by_year_group_exact_with_true_zero_and_total(tmp_path: Path) -
                                                   tables.ALL_IN_SCOPE: 15}  # fmt: skip
 
 
-def test_children_by_year_group_secondary_suppression(tmp_path: Path) -> None:
+def test_children_by_year_group_protected(tmp_path: Path) -> None:
     snap = characteristics_snapshot(tmp_path)
     table = views.children_by(snap, EVERYONE, "councillor", "year_group")
-    # Year 6 (3) is c; the only other row above 0 is Year 5 (12), hidden too; the 0 and the total stay.
-    assert column(table, "group", "children") == {"Year 5": SUPPRESSED, "Year 6": SUPPRESSED, "Year 7": 0,
-                                                  tables.ALL_IN_SCOPE: 15}  # fmt: skip
+    # Year 6 (3 children) is c; Year 5 and the total are their own records' published counts (no secondary
+    # suppression: version 1's rule is withdrawn); the true 0 stays 0.
+    assert column(table, "group", "children") == {
+        "Year 5": published("children", ids_of("Y5", 12)), "Year 6": SUPPRESSED, "Year 7": 0,
+        tables.ALL_IN_SCOPE: published("children", ids_of("Y5", 12) + ids_of("Y6", 3)),
+    }  # fmt: skip
 
 
-def test_children_by_characteristic_hides_the_total_when_nothing_else_can_go(tmp_path: Path) -> None:
-    snap = build(tmp_path, children=many("M", 3, sex="male"))
+def test_children_by_characteristic_the_same_records_publish_the_same_value(tmp_path: Path) -> None:
+    snap = build(tmp_path, children=many("M", 8, sex="male"))
     table = views.children_by(snap, EVERYONE, "commissioner", "sex")
-    # male 3 is c; female and not recorded are true zeros, so the total (3) must go instead
-    assert column(table, "group", "children") == {"Female": 0, "Male": SUPPRESSED, "Not recorded": 0,
-                                                  tables.ALL_IN_SCOPE: SUPPRESSED}  # fmt: skip
+    # every child is male: the male row and the total are the same eight records, so the same value (rule 2)
+    male = published("children", ids_of("M", 8))
+    assert column(table, "group", "children") == {"Female": 0, "Male": male, "Not recorded": 0,
+                                                  tables.ALL_IN_SCOPE: male}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -171,8 +182,11 @@ def test_exits_by_reason_counts_exits_within_the_period_only(tmp_path: Path) -> 
     assert column(exact, "reason", "exits") == {"Completed": 6, "Moved school": 2, "Withdrew": 0, "Other": 0,
                                                 tables.ALL_EXITS: 8}  # fmt: skip
     shown = views.exits_by_reason(snap, EVERYONE, "councillor")
-    assert column(shown, "reason", "exits") == {"Completed": SUPPRESSED, "Moved school": SUPPRESSED, "Withdrew": 0,
-                                                "Other": 0, tables.ALL_EXITS: 8}  # fmt: skip
+    # each row its own records' published count; Moved school (2) is c; no secondary suppression
+    assert column(shown, "reason", "exits") == {
+        "Completed": published("children", ids_of("DONE", 6)), "Moved school": SUPPRESSED, "Withdrew": 0,
+        "Other": 0, tables.ALL_EXITS: published("children", ids_of("DONE", 6) + ids_of("MOVE", 2)),
+    }  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ referrals
@@ -211,15 +225,25 @@ def test_referrals_by_month_exact_grid_over_the_whole_period(tmp_path: Path) -> 
     assert (total["camhs"], total["early_help"], total["community"]) == (14, 7, 16)
 
 
-def test_referrals_by_month_hide_a_second_cell_in_the_row_and_the_column(tmp_path: Path) -> None:
+def test_referrals_by_month_every_cell_perturbed_on_its_own(tmp_path: Path) -> None:
     snap = referrals_snapshot(tmp_path)
     table = views.referrals_by_month(snap, EVERYONE, "councillor", "service")
     sep, oct_, total = (row_of(table, "month", m) for m in ("Sep 2025", "Oct 2025", "Total"))
-    # early_help Sep 2 is c → its column's smallest other (Oct 5) goes; each month row then has one c, so its
-    # smallest other count (camhs 6, camhs 8) goes too. Totals stay: no single hidden cell can be worked out.
-    assert [sep[s] for s in ("camhs", "early_help", "community")] == [SUPPRESSED, SUPPRESSED, 7]
-    assert [oct_[s] for s in ("camhs", "early_help", "community")] == [SUPPRESSED, SUPPRESSED, 9]
-    assert [total[s] for s in ("camhs", "early_help", "community")] == [14, 7, 16]
+    # referrals are numbered in plan order: Sep camhs 0-5, Sep early help 6-7, Sep community 8-14, Oct camhs
+    # 15-22, Oct early help 23-27, Oct community 28-36 (900, 901: outside the period or the scope)
+    ranges = {("Sep", "camhs"): range(0, 6), ("Sep", "early_help"): range(6, 8), ("Sep", "community"): range(8, 15),
+              ("Oct", "camhs"): range(15, 23), ("Oct", "early_help"): range(23, 28),
+              ("Oct", "community"): range(28, 37)}  # fmt: skip
+
+    def ids(*cells: tuple[str, str]) -> list[str]:
+        return [f"R{i:04d}" for cell in cells for i in ranges[cell]]
+
+    for row, month in ((sep, "Sep"), (oct_, "Oct")):
+        for service in ("camhs", "early_help", "community"):
+            assert row[service] == published("referrals", ids((month, service))), (month, service)
+    assert sep["early_help"] == SUPPRESSED  # 2 referrals: 2 + 3 < 5
+    for service in ("camhs", "early_help", "community"):
+        assert total[service] == published("referrals", ids(("Sep", service), ("Oct", service)))
 
 
 def test_mental_health_referrals_by_reason_total_matches_the_board(tmp_path: Path) -> None:
@@ -287,30 +311,43 @@ def test_suspensions_by_term_exact(tmp_path: Path) -> None:
     assert [r["suspensions_per_100"] for r in rows] == [10.3, 5.9, 7.4]  # 7, 4, 5 × 100 ÷ 68 children
 
 
-def test_suspensions_by_term_suppressed_for_councillors(tmp_path: Path) -> None:
+def test_suspensions_by_term_protected_for_councillors(tmp_path: Path) -> None:
     snap = suspensions_snapshot(tmp_path)
     terms = tuple(term_period(2025, t) for t in ("autumn", "spring", "summer"))
     rows = views.suspensions_by_period(snap, EVERYONE, "councillor", terms).rows()
-    spring, summer = rows[1], rows[2]
-    assert spring["suspensions"] == spring["suspensions_per_100"] == spring["sessions_lost"] == SUPPRESSED
-    assert (
-        summer["permanent_exclusions"] == summer["permanent_exclusions_per_100"] == SUPPRESSED
-    )  # 1 exclusion
-    assert summer["sessions_lost"] == 20  # 6 events, 20 sessions: neither is from 1 to 4
+    autumn, spring, summer = rows
+    kids = published("children", ids_of("P", 20) + ids_of("Q", 20) + ids_of("R", 20) + ids_of("T", 8))
+    assert autumn["children"] == spring["children"] == summer["children"] == kids  # the same 68 children
+    autumn_events = published("suspensions", [f"E{i:04d}" for i in range(7)])
+    assert autumn["suspensions"] == autumn_events
+    assert autumn["suspensions_per_100"] == round_half_away(autumn_events, kids)  # from published counts
+    assert autumn["sessions_lost"] == 10  # 14 sessions to the nearest 10, its 7 events shown
+    # spring: 4 suspensions (published c unless moved to 5-7); rate and sessions lost follow the count
+    spring_events = published("suspensions", [f"E{i:04d}" for i in range(10, 14)])
+    assert spring["suspensions"] == spring_events
+    if spring_events == SUPPRESSED:
+        assert spring["suspensions_per_100"] == spring["sessions_lost"] == SUPPRESSED
+    # summer: 1 exclusion is c (1 + 3 < 5), and so is its rate
+    assert summer["permanent_exclusions"] == summer["permanent_exclusions_per_100"] == SUPPRESSED
+    summer_events = published("suspensions", [*(f"E{i:04d}" for i in range(20, 25)), "E0030"])
+    assert summer["sessions_lost"] == (SUPPRESSED if summer_events == SUPPRESSED else 20)  # 20 sessions
 
 
-def test_suspensions_by_school_hide_a_rate_whose_count_is_hidden(tmp_path: Path) -> None:
+def test_suspensions_by_school_rates_come_from_published_counts(tmp_path: Path) -> None:
     snap = suspensions_snapshot(tmp_path)
     table = views.suspensions_by_school(snap, EVERYONE, "councillor")
     counts = column(table, "school_id", "suspensions")
     rates = column(table, "school_id", "suspensions_per_100")
-    # S02 (4) is c; the smallest other above 0 is S03 (5), hidden by rule 3 in the count column. The rate
-    # column has two c of its own (S02, and S04 with 8 children), so rule 3 alone would leave S03's 25.0 (5 of
-    # 20 children) on show, giving the 5, and so S02's 4 (16 − 7 − 5), away. It is hidden with its count.
-    assert counts == {"S01": 7, "S02": SUPPRESSED, "S03": SUPPRESSED, "S04": 0, "all": 16}
-    assert rates == {"S01": 35.0, "S02": SUPPRESSED, "S03": SUPPRESSED, "S04": SUPPRESSED, "all": 23.5}
-    plain = views.by_school(snap, EVERYONE, "councillor", views.SUSPENSION_SPECS)
-    assert column(plain, "school_id", "suspensions_per_100")["S03"] == 25.0  # what rule 3 alone would show
+    kids = column(table, "school_id", "children")
+    s02 = published("suspensions", [f"E{i:04d}" for i in range(10, 14)])  # 4 suspensions
+    assert counts["S02"] == s02 and counts["S04"] == 0
+    for school_id in ("S01", "S02", "S03", "all"):
+        if counts[school_id] == SUPPRESSED:
+            assert rates[school_id] == SUPPRESSED  # a c count never shows its rate
+        else:
+            assert rates[school_id] == round_half_away(counts[school_id], kids[school_id])
+    assert kids["S04"] == published("children", ids_of("T", 8))
+    assert rates["S04"] in (SUPPRESSED, 0.0)  # 8 children: c unless published at 10 or more
     exact = views.suspensions_by_school(snap, EVERYONE, "admin")
     assert column(exact, "school_id", "suspensions_per_100") == {"S01": 35.0, "S02": 20.0, "S03": 25.0, "S04": 0.0,
                                                                  "all": 23.5}  # fmt: skip
@@ -332,8 +369,9 @@ def test_long_form_keeps_hidden_values_as_gaps_and_drops_the_total(tmp_path: Pat
     snap = characteristics_snapshot(tmp_path)
     long = tables.long_form(views.children_by(snap, EVERYONE, "councillor", "year_group"))
     assert long.get_column("group").to_list() == ["Year 5", "Year 6", "Year 7"]
-    assert long.get_column("value").to_list() == [None, None, 0.0]
-    assert long.get_column("value__status").to_list() == ["c", "c", "shown"]
+    year5 = published("children", ids_of("Y5", 12))
+    assert long.get_column("value").to_list() == [float(year5), None, 0.0]  # type: ignore[arg-type]
+    assert long.get_column("value__status").to_list() == ["shown", "c", "shown"]
 
 
 def test_a_custom_period_counts_its_own_months(tmp_path: Path) -> None:

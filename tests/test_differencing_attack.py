@@ -9,14 +9,17 @@ consistent values meet.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
 from differencing_attack import (
     AtomModel,
+    AttackResult,
     Records,
     SimulatedCellKey,
     characteristic_filters,
+    integrated_publisher,
     interpret_cell_key,
     interpret_v1,
     protected_periods,
@@ -27,6 +30,7 @@ from differencing_attack import (
 )
 
 from data_access.periods import Period
+from data_access.settings import DEMO_SDC_KEY
 
 DEMO_KEY = b"wigan-impact-dashboard-demo-sdc-key-not-secret"
 """A fixed key for the simulation (the app's own demo key comes from ``settings.sdc_key()``)."""
@@ -79,6 +83,81 @@ def _cell_key_attack(folder: Path, key: bytes, months_from: str | None) -> objec
     model = AtomModel.build(records, periods, key=key)
     selections = routes(protected_school_sets(records), periods, characteristic_filters(complements=False))
     return run_attack(model, selections, SimulatedCellKey(model), interpret_cell_key, targets="small")
+
+
+def _integrated_attack(
+    folder: Path, months_from: str | None, monkeypatch: pytest.MonkeyPatch, full_ranges: bool = False
+) -> AttackResult:
+    """The attack on the INTEGRATED outputs: the real views and ``report`` in demo mode, so with the app's own
+    demo key (``settings.sdc_key`` for a demo snapshot). Routes as ``_cell_key_attack``; the school sets
+    asked for are all schools and each township (each school's row is read from them: a school's row is the
+    same in every table, which ``test_the_integrated_outputs_are_the_simulated_cell_key_method`` checks)."""
+    from data_access.snapshots import open_snapshot
+
+    monkeypatch.setenv("IMPACT_ENV", "demo")
+    records = Records.read(folder)
+    periods = _periods(records, months_from)
+    model = AtomModel.build(records, periods, key=DEMO_SDC_KEY)
+    sets = [s for s in protected_school_sets(records) if len(s) > 1]
+    selections = routes(sets, periods, characteristic_filters(complements=False))
+    publisher = integrated_publisher(open_snapshot(folder))
+    return run_attack(
+        model, selections, publisher, interpret_cell_key, targets="small", full_ranges=full_ranges
+    )
+
+
+def _periods(records: Records, months_from: str | None) -> list[Period]:
+    periods = protected_periods(records)
+    if months_from is None:
+        return periods
+    return [
+        p
+        for p in periods
+        if p.kind != "custom" or "last year" in p.label or p.start.isoformat() >= months_from
+    ]
+
+
+def test_the_integrated_outputs_are_the_simulated_cell_key_method(
+    demo_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every route's published counts through the real views (demo mode, demo key) equal the simulation's
+    (each count's true value published with the cell key of its record set): the integration is the method,
+    and one school's row reads the same in the all-schools, township and one-school tables."""
+    from data_access.snapshots import open_snapshot
+
+    monkeypatch.setenv("IMPACT_ENV", "demo")
+    records = Records.read(demo_folder)
+    periods = [p for p in _periods(records, "2026-09-01") if p.start >= date(2025, 8, 1)]
+    model = AtomModel.build(records, periods, key=DEMO_SDC_KEY)
+    simulated = SimulatedCellKey(model)
+    integrated = integrated_publisher(open_snapshot(demo_folder))
+    seen: dict[tuple[object, ...], object] = {}
+    compared = 0
+    for selection in routes(
+        protected_school_sets(records), periods, characteristic_filters(complements=False)[:6]
+    ):
+        expected = {(c.schools, c.measure): c.value for c in simulated(selection)}
+        for cell in integrated(selection):
+            if cell.schools == selection.schools:
+                assert cell.value == expected[(cell.schools, cell.measure)], (selection, cell)
+                compared += 1
+            # a school's row in the all-schools or township table and in its own one-school table
+            key = (cell.schools, cell.measure, selection.period, selection.characteristic)
+            assert seen.setdefault(key, cell.value) == cell.value, (key, "differs between tables")
+    assert compared > 500
+
+
+def test_no_small_count_is_certain_in_the_integrated_outputs_with_the_demo_key(
+    demo_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack on what a councillor actually reads (pages' board tables and ``report``, the app's demo
+    key on the demo snapshot), over rule 6's routes with the months of the current year as series points:
+    no count of 1 to 4 is known with certainty."""
+    full = "ATTACK_FULL_RANGES" in os.environ  # bound every target both ways (the "guessed" figure): slow
+    result = _integrated_attack(demo_folder, "2026-08-01", monkeypatch, full_ranges=full)
+    print(result)
+    assert result.attacked >= 500
+    assert result.certain == 0, result
 
 
 def test_no_small_count_is_certain_under_the_cell_key_method_with_the_demo_key(demo_folder: Path) -> None:

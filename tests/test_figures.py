@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from builders import child, make_snapshot, school, sessions
+from cellkey_oracle import published
 
 from data_access import assessments, figures, views
 from data_access import attendance as att
@@ -327,12 +328,16 @@ def test_funnel_as_at_a_date(tmp_path: Path) -> None:
     shown = {r["school_id"]: r for r in views.funnel_table(snap, Filters(period=custom(AY_FROM, AY_TO)),
                                                            "councillor", d).rows()}  # fmt: skip
     assert shown["S03"]["identified"] == 0  # a true 0 is shown
-    assert shown["S02"]["identified"] == "c"  # 1 → c
-    # exactly one other row suppressed (S02) → also the smallest count above 0 among the rest: S01 (5)
-    assert shown["S01"]["identified"] == "c"
-    assert shown["all"]["identified"] == 6  # the total stays: two hidden cells cannot be told apart
-    # enrolled: S01 3 → c, S02 1 → c (two hidden, nothing more); the total 4 is itself 1–4 → c
-    assert [shown[s]["enrolled"] for s in ("S01", "S02", "S03", "all")] == ["c", "c", 0, "c"]
+    assert shown["S02"]["identified"] == "c"  # 1 → at most 4 → c
+    # each cell is its own children's published count (no secondary suppression): S01 identified the five
+    s01_identified = ["IDENT", "ACTIVE", "DONE_ON_D", "LEFT_AFTER_D", "ENROL_AFTER_D"]
+    assert shown["S01"]["identified"] == published("children", s01_identified)
+    assert shown["all"]["identified"] == published("children", [*s01_identified, "DONE_LATER"])
+    # enrolled: S01 3, S02 1, total 4: each published from its own records (3 may show as 5 or 6; 1 never)
+    assert [shown[s]["enrolled"] for s in ("S01", "S02", "S03", "all")] == [
+        published("children", ["ACTIVE", "DONE_ON_D", "LEFT_AFTER_D"]), "c", 0,
+        published("children", ["ACTIVE", "DONE_ON_D", "LEFT_AFTER_D", "DONE_LATER"]),
+    ]  # fmt: skip
 
 
 # -------------------------------------------------------------------------------------------------- rounding
@@ -463,7 +468,7 @@ def test_report_json_shape_order_and_figures(tmp_path: Path, capsys: pytest.Capt
     )
     assert code == 0, err
     data = json.loads(out)
-    assert list(data) == ["snapshot_date", "from", "to", "role", "rows"]
+    assert list(data) == ["snapshot_date", "from", "to", "role", "complete", "disclosure_control", "rows"]
     assert (data["snapshot_date"], data["from"], data["to"], data["role"]) == (
         "2026-11-20", "2025-08-01", "2026-07-31", "admin",
     )  # fmt: skip
@@ -501,18 +506,26 @@ def test_report_total_row_arithmetic(tmp_path: Path) -> None:
     assert total["mental_health_referrals_per_100"] == 0.0  # 0 × 100 ÷ 15
 
 
-def test_report_councillor_suppression(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_councillor_protection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = _report_snapshot(tmp_path)
     code, out, _ = _run(capsys, str(folder), "--from", "2025-08-01", "--to", "2026-07-31")
     assert code == 0
     data = json.loads(out)
     assert data["role"] == "councillor"  # the default, most restricted
+    assert data["disclosure_control"] == {"method": "cell key perturbation", "max_noise": 3, "threshold": 10}
     s01, s02, s03, total = data["rows"]
-    # children: S03 = 3 → c; exactly one suppressed among S01, S02, S03 → the smallest count > 0 left, S01 (12)
-    assert (s01["children"], s02["children"], s03["children"], total["children"]) == ("c", 0, "c", 15)
-    # S03's rates cover 3 children (< 10) → c; S01's attendance rate then is the only candidate → c
-    assert (s01["attendance_rate"], s03["attendance_rate"], total["attendance_rate"]) == ("c", "c", 89.3)
-    assert s02["attendance_rate"] is None  # nothing to compute stays null, never c
+    a, c = [f"A{i:02d}" for i in range(12)], [f"C{i:02d}" for i in range(3)]
+    # children: each school's and the total's own published count (S03's 3 may show as c, 5 or 6); S02 a true 0
+    assert (s01["children"], s02["children"], s03["children"], total["children"]) == (
+        published("children", a),
+        0,
+        published("children", c),
+        published("children", a + c),
+    )
+    # rates: S03 covers 3 children (published below 10) → c; S02 has nothing to compute → null, never c; the
+    # total shows the exact attendance rate (sessions) since its published children reach 10
+    assert s03["attendance_rate"] == "c" and s02["attendance_rate"] is None
+    assert total["attendance_rate"] == 89.3  # 109 ÷ 122, shown: 15 children published at 12 or more
     assert total["mental_health_referrals"] == 0  # a true 0 is shown
 
 
@@ -645,9 +658,12 @@ def test_by_school_extra_figures_and_by_period(tmp_path: Path) -> None:
     shown = {
         r["school_id"]: r for r in views.by_school(snap, filters, "councillor", views.EXTRA_SPECS).rows()
     }
-    # S02: 20 sessions lost over 1 event → c; then S01 is the only other candidate → c; total 35 stays
+    # sessions lost to the nearest 10, shown only with their events: S02's 20 over 1 event → c; S01's 15 over
+    # 5 events → 20 when the 5 are shown; the total 35 over 6 events → 40 when shown (no secondary suppression)
+    s01_events = published("suspensions", [f"E{i}" for i in range(5)])
+    all_events = published("suspensions", [*(f"E{i}" for i in range(5)), "X1"])
     assert (shown["S01"]["sessions_lost"], shown["S02"]["sessions_lost"], shown["all"]["sessions_lost"]) == (
-        "c", "c", 35,
+        "c" if s01_events == "c" else 20, "c", "c" if all_events == "c" else 40,
     )  # fmt: skip
     terms = views.by_period(snap, filters, "admin", [
         term_period(2025, "autumn"), term_period(2025, "spring"), term_period(2025, "summer")])  # fmt: skip

@@ -1,5 +1,11 @@
 """Golden outputs: ``report`` (JSON and CSV, every role) and the board story must not change by a byte.
 
+Issue 11 (contract version 2, section 6) re-baselined the PROTECTED outputs (councillor, commissioner, and the
+story's public board-pack values): the cell key method replaced version 1's suppression, and rule 6 refuses the
+custom ranges and the two-school subset for protected roles (checked here as exit 2). The exact roles' figures
+were kept byte-identical (their CSV files did not change; their JSON gained only section 7's ``complete`` and
+``disclosure_control`` keys).
+
 The files under ``tests/golden/`` were written by the code as it stood before the data layer was reorganised
 (issue 10), and every later change must reproduce them exactly. They are not answers worked out on paper (the
 figures' definitions are proven in ``test_figures.py`` and ``test_trends.py``); they pin that a restructure
@@ -24,8 +30,10 @@ from builders import child, make_snapshot, school, sessions
 from data_access.cli import main
 from data_access.contract import ROLES
 from data_access.demo import write_demo_snapshot
+from data_access.policy import POLICIES
 
 GOLDEN = Path(__file__).parent / "golden"
+PROTECTED_ROLES = {role for role, policy in POLICIES.items() if policy.suppressed}
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 # (name, --from, --to, schools): a year, two terms (autumn 2025 = 1 Aug–31 Dec, spring 2026 = 1 Jan–Easter
@@ -42,15 +50,27 @@ PERIODS: list[tuple[str, str, str, tuple[str, ...]]] = [
 ]
 
 
-def _report(folder: Path, date_from: str, date_to: str, schools: tuple[str, ...], role: str, fmt: str) -> str:
+def _run(
+    folder: Path, date_from: str, date_to: str, schools: tuple[str, ...], role: str, fmt: str
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     args = ["report", str(folder), "--from", date_from, "--to", date_to, "--role", role, "--format", fmt]
     for school_id in schools:
         args += ["--school", school_id]
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(args)
-    assert code == 0, err.getvalue()
-    return out.getvalue()
+    return code, out.getvalue(), err.getvalue()
+
+
+def _report(folder: Path, date_from: str, date_to: str, schools: tuple[str, ...], role: str, fmt: str) -> str:
+    code, out, err = _run(folder, date_from, date_to, schools, role, fmt)
+    assert code == 0, err
+    return out
+
+
+# Contract section 6, rule 6: protected roles get academic years and terms only, and one school, one township
+# or all schools. The golden periods that are custom ranges, or two schools of different townships, are refused.
+REFUSED_FOR_PROTECTED = {"custom-oct-nov-2025", "one-day", "subset-year-2025"}
 
 
 def _check(name: str, text: str) -> None:
@@ -66,6 +86,10 @@ def _all_reports(folder: Path, label: str, periods: list[tuple[str, str, str, tu
     for name, date_from, date_to, schools in periods:
         for role in ROLES:
             for fmt in ("json", "csv"):
+                if role in PROTECTED_ROLES and name in REFUSED_FOR_PROTECTED:
+                    code, out, err = _run(folder, date_from, date_to, schools, role, fmt)
+                    assert code == 2 and out == "" and "rule 6" in err, (name, role, code, err)
+                    continue
                 _check(
                     f"{label}/report-{name}-{role}.{fmt}",
                     _report(folder, date_from, date_to, schools, role, fmt),

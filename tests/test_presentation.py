@@ -72,16 +72,29 @@ def test_headline_screen_shows_the_suppressed_total_row_with_change(demo_env: Sn
 
 def test_a_link_reopens_its_screen_with_its_filters(demo_env: Snapshot) -> None:
     screens = screen_keys(demo_env)
-    at = open_page("presentation", "allchild", {"screen": "6", "period": "2025-26", "school": ["S02", "S05"]})
+    # Atherton's two schools: a whole township, which rule 6 allows a board paper (contract section 6)
+    at = open_page("presentation", "allchild", {"screen": "6", "period": "2025-26", "school": ["S03", "S04"]})
     assert_ok(at)
     assert shown_screen(at, screens) == "schools"
     table = at.table[0].value
     assert list(table["School"]) == [
-        demo_env.schools.row(1)[1],
-        demo_env.schools.row(4)[1],
+        demo_env.schools.row(2)[1],
+        demo_env.schools.row(3)[1],
         "All schools shown",
     ]
     assert "Academic year 2025/26" in " ".join(c.value for c in at.caption)
+
+
+def test_a_selection_rule_6_refuses_is_not_presented_as_board_paper_figures(demo_env: Snapshot) -> None:
+    """Two schools of different townships: the default (board paper) mode says why and offers exact figures;
+    nothing protected is computed for it (contract section 6, rule 6)."""
+    at = open_page("presentation", "allchild", {"screen": "6", "period": "2025-26", "school": ["S02", "S05"]})
+    assert_ok(at)
+    assert any("cannot be presented as board-paper figures" in w.value for w in at.warning)
+    assert not at.table
+    at.toggle(key="present_exact").set_value(True).run()
+    assert_ok(at)
+    assert at.table and "Exact figures — internal use only" in " ".join(c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("screen", ["0", "99", "abc", "-3"])

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 from builders import child, make_snapshot, school, sessions
+from cellkey_oracle import published
 
 from data_access import assessments as asm
 from data_access import attendance as att
@@ -242,7 +243,7 @@ def test_sdq_band_thresholds_follow_the_contract() -> None:
     assert scores.select(asm.sdq_band(pl.col("s"))).to_series().to_list() == [1, 1, 2, 2, 3, 3, 4, 4]
 
 
-def test_attainment_levels_with_secondary_suppression_against_the_total(tmp_path: Path) -> None:
+def test_attainment_levels_protected_cell_by_cell(tmp_path: Path) -> None:
     # 12 children in reading. Baseline levels: 1 ×6, 2 ×4, 3 ×2. Latest: 1 ×2, 2 ×5, 3 ×5.
     baseline = [1] * 6 + [2] * 4 + [3] * 2
     latest = [1] * 2 + [2] * 5 + [3] * 5
@@ -262,10 +263,13 @@ def test_attainment_levels_with_secondary_suppression_against_the_total(tmp_path
     assert exact[("Writing", "Total")]["baseline_children"] == 0  # no writing scores: a true 0
     hidden = rows_by(views.attainment_levels(snap, Filters(period=YEAR), "councillor"), "measure", "level")
     levels = ["1 well below expected", "2 below expected", "3 at expected", "4 above expected", "Total"]
-    # Baseline: 4 and 2 are c (two hidden: nothing more to hide); 6, 0 and the total 12 are shown.
-    assert [hidden[("Reading", lv)]["baseline_children"] for lv in levels] == [6, "c", "c", 0, 12]
-    # Latest: only the 2 is hidden, so the smallest other count above 0 (5, the first of two) is hidden too.
-    assert [hidden[("Reading", lv)]["latest_children"] for lv in levels] == ["c", "c", 5, 0, 12]
+    # Each count is its own children's published count (no secondary suppression); a true 0 stays 0; the
+    # baseline and latest totals are the same 12 children, so the same published value (rule 2).
+    twelve = published("children", ids)
+    assert [hidden[("Reading", lv)]["baseline_children"] for lv in levels] == [
+        published("children", ids[:6]), published("children", ids[6:10]), "c", 0, twelve]  # fmt: skip
+    assert [hidden[("Reading", lv)]["latest_children"] for lv in levels] == [
+        "c", published("children", ids[2:7]), published("children", ids[7:]), 0, twelve]  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ board order
@@ -281,9 +285,11 @@ def test_sorted_board_puts_hidden_values_last_and_keeps_the_total_at_the_bottom(
     snap = build(tmp_path, schools=[school("S01"), school("S02"), school("S03")], children=children)
     board = views.board_table(snap, Filters(period=YEAR), "councillor")
     order = [r["school_id"] for r in views.sorted_board(board, "children", descending=False).rows()]
-    # S02's 2 is c; secondary suppression then hides the smallest other (S03's 11): both sort last, S02 first by id.
-    assert [r["children"] for r in board.rows()] == [12, "c", "c", 25]
-    assert order == ["S01", "S02", "S03", "all"]
+    # S02's 2 is c and sorts last; S01 and S03 are their published counts (no secondary suppression).
+    s01 = published("children", [f"A{i:02d}" for i in range(12)])
+    s03 = published("children", [f"C{i:02d}" for i in range(11)])
+    assert [r["children"] for r in board.rows()][:3] == [s01, "c", s03]
+    assert order == [*(["S01", "S03"] if s01 <= s03 else ["S03", "S01"]), "S02", "all"]  # type: ignore[operator]
     exact = views.board_table(snap, Filters(period=YEAR), "admin")
     assert [r["school_id"] for r in views.sorted_board(exact, "children").rows()] == [
         "S01",

@@ -56,13 +56,13 @@ def test_filter_goes_into_the_link_survives_a_reload_and_the_csv_matches_report(
     page.goto(f"{app_server.base_url}/overview?period=2025-26")
     wait_until_idle(page, settle=1.0)
 
-    # Choose one school in the sidebar: the link must carry it.
-    box = page.locator(".st-key-f_school input")
+    # Choose one school in the sidebar (a commissioner's "Schools" box: all, one township or one school, contract
+    # section 6, rule 6): the link must carry it.
+    box = page.locator(".st-key-f_scope input")
     box.scroll_into_view_if_needed()
     box.click()
     box.fill("Marshbrook")
     page.get_by_role("option", name=re.compile("^Marshbrook.*fictional")).first.click()
-    page.keyboard.press("Escape")
     page.wait_for_url(re.compile(r"[?&]school="), timeout=90_000)
     wait_until_idle(page, settle=1.5)
     query = parse_qs(urlparse(page.url).query)
@@ -75,7 +75,12 @@ def test_filter_goes_into_the_link_survives_a_reload_and_the_csv_matches_report(
     # on a busy machine the rerun after a reload can finish well after the app first looks idle.
     page.reload()
     wait_until_idle(page, settle=1.5)
-    page.locator(".st-key-f_school").get_by_text(re.compile("fictional")).first.wait_for(timeout=90_000)
+    page.wait_for_function(  # the school's name back in the Schools box (a selectbox shows it as its value)
+        "(() => { const box = document.querySelector('.st-key-f_scope input');"
+        " return !!box && (box.value || box.getAttribute('aria-label') || box.closest('.st-key-f_scope').innerText)"
+        ".includes('fictional'); })()",
+        timeout=90_000,
+    )
     assert parse_qs(urlparse(page.url).query).get("school") == [school]
     shot(page, "filtered-overview-after-reload")
 
