@@ -28,8 +28,9 @@ def _as_at(snapshot: Snapshot, filters: Filters) -> date:
     return min(filters.period.end, snapshot.snapshot_date)
 
 
-def page_calls(snapshot: Snapshot, filters: Filters) -> dict[str, list[Call]]:
-    """Per page, the ``ctx.view`` calls it makes (function, extra args, kwargs) for these filters."""
+def page_calls(snapshot: Snapshot, filters: Filters, *, protected: bool = True) -> dict[str, list[Call]]:
+    """Per page, the ``ctx.view`` calls it makes (function, extra args, kwargs) for these filters; ``protected``:
+    as a protected role sees the page (no week-by-week series, contract section 6, rule 6)."""
     terms = _terms(snapshot, filters)
     years = academic_years(snapshot.first_day, snapshot.snapshot_date)
     as_at = _as_at(snapshot, filters)
@@ -46,7 +47,7 @@ def page_calls(snapshot: Snapshot, filters: Filters) -> dict[str, list[Call]]:
             (views.exits_by_reason, (), {}),
         ],
         "attendance": [
-            (views.weekly_attendance, (), {}),
+            *([] if protected else [(views.weekly_attendance, (), {})]),  # weeks: exact roles only (rule 6)
             (views.by_period, (terms,), {}),
             (views.monthly_absence, (), {}),
             (views.attendance_around_enrolment, (), {}),

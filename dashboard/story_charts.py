@@ -132,9 +132,10 @@ def attendance_chart(
     width: int | str,
     height: int,
 ) -> StoryChart:
-    """Attendance rate week by week (short periods) or month by month, against the same weeks a year before."""
+    """Attendance rate week by week (short periods, exact outputs) or month by month, against a year before."""
     period = filters.period
-    buckets, unit = time_buckets(period, snapshot.snapshot_date)
+    protected = views.applies_suppression(role, public)
+    buckets, unit = time_buckets(period, snapshot.snapshot_date, weeks_allowed=not protected)
     spec = [s for s in views.BOARD_SPECS if s.name == "attendance_rate"]
     now = views.by_period(snapshot, filters, role, buckets, spec, public=public)
     before = views.by_period(

@@ -228,10 +228,12 @@ def academic_years(first_day: date, last_day: date) -> tuple[Period, ...]:
     )
 
 
-def time_buckets(period: Period, last_day: date) -> tuple[list[Period], str]:
-    """Weeks (short periods) or calendar months of ``period`` up to ``last_day``, clipped to the period."""
+def time_buckets(period: Period, last_day: date, *, weeks_allowed: bool = True) -> tuple[list[Period], str]:
+    """Weeks (short periods, when ``weeks_allowed``) or calendar months of ``period`` up to ``last_day``, clipped
+    to the period. Protected outputs pass ``weeks_allowed=False``: months only as a series' points (section 6,
+    rule 6)."""
     end = min(period.end, last_day)
-    weekly = period.days <= WEEKLY_UP_TO_DAYS
+    weekly = weeks_allowed and period.days <= WEEKLY_UP_TO_DAYS
     out: list[Period] = []
     start = period.start
     while start <= end:

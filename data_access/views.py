@@ -359,10 +359,23 @@ def exits_by_reason(snapshot: Snapshot, filters: Filters, role: str, *, public: 
 # ------------------------------------------------------------------------------------------------ attendance
 
 
+WEEKS_REFUSED: Final = (
+    "Week-by-week figures are for AllChild staff only: for protected figures a series has calendar months as its "
+    "points (contract section 6, rule 6)."
+)
+
+
 def weekly_attendance(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
-    """Attendance per week and the baseline year (``attendance.weekly_attendance``), each point shown."""
+    """Attendance per week and the baseline year (``attendance.weekly_attendance``), for exact roles only.
+
+    Raises:
+        SelectionRefused: for protected outputs: contract section 6, rule 6 allows calendar months only as the
+            points of a series (weeks would be one more route for differencing).
+    """
+    if applies_suppression(role, public):
+        raise SelectionRefused(WEEKS_REFUSED)
     return _shown(attendance.weekly_attendance, snapshot, filters, role, public)
 
 

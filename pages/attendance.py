@@ -43,44 +43,50 @@ def comparator_note(indicator: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ weekly
-weekly = ctx.view(views.weekly_attendance)
-shown_c.append(weekly.has_suppressed_values)
-weekly_definition = FIGURES["weekly_attendance"]
-description = (
-    "Attendance rate of the children in scope week by week through the period (solid line), against the same "
-    "children's attendance in the 12 months before each of them enrolled, lined up by week of the school year "
-    "(dashed line)."
-)
-figure_block(
-    ctx,
-    key="weekly",
-    title="Attendance rate by week, against the baseline year",
-    description=description,
-    chart=line_chart(
-        weekly.plottable(),
-        x="week_start",
-        y="attendance_rate",
-        series="series",
-        status="attendance_rate__status",
-        title="Attendance rate by week",
-        subtitle="Same children: the period against their year before enrolment",
+# Weeks are for exact roles only: a protected series has calendar months as its points (contract section 6,
+# rule 6), so protected roles read the month-by-month chart below.
+if ctx.policy.suppressed:
+    st.subheader("Attendance rate by week, against the baseline year", anchor=False)
+    st.caption(views.WEEKS_REFUSED + " The attendance rate month by month is below.")
+else:
+    weekly = ctx.view(views.weekly_attendance)
+    shown_c.append(weekly.has_suppressed_values)
+    weekly_definition = FIGURES["weekly_attendance"]
+    description = (
+        "Attendance rate of the children in scope week by week through the period (solid line), against the same "
+        "children's attendance in the 12 months before each of them enrolled, lined up by week of the school year "
+        "(dashed line)."
+    )
+    figure_block(
+        ctx,
+        key="weekly",
+        title="Attendance rate by week, against the baseline year",
         description=description,
-        x_title="Week starting",
-        y_title=RATE,
-        comparators=comparators.lines("attendance_rate"),
-        height=360,
-    ),
-    table=weekly,
-    definitions=["attendance_rate"],
-    labels={
-        "week_start": "Week starting",
-        "academic_week": "Week of academic year",
-        "series": "Series",
-        "attendance_rate": RATE,
-    },
-    note=f"**{weekly_definition.title}.** {weekly_definition.definition} Gaps are weeks with no school sessions "
-    f"(holidays). {comparator_note('attendance_rate')}",
-)
+        chart=line_chart(
+            weekly.plottable(),
+            x="week_start",
+            y="attendance_rate",
+            series="series",
+            status="attendance_rate__status",
+            title="Attendance rate by week",
+            subtitle="Same children: the period against their year before enrolment",
+            description=description,
+            x_title="Week starting",
+            y_title=RATE,
+            comparators=comparators.lines("attendance_rate"),
+            height=360,
+        ),
+        table=weekly,
+        definitions=["attendance_rate"],
+        labels={
+            "week_start": "Week starting",
+            "academic_week": "Week of academic year",
+            "series": "Series",
+            "attendance_rate": RATE,
+        },
+        note=f"**{weekly_definition.title}.** {weekly_definition.definition} Gaps are weeks with no school sessions "
+        f"(holidays). {comparator_note('attendance_rate')}",
+    )
 
 # ------------------------------------------------------------------------------------------------ SPC by month
 months = months_up_to(period.end, ctx.snapshot.first_day)

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from builders import child, make_snapshot, school, sessions
 from cellkey_oracle import published
 
 from data_access import assessments as asm
 from data_access import attendance as att
 from data_access import views
-from data_access.filters import Filters
+from data_access.filters import Filters, SelectionRefused
 from data_access.periods import academic_year, custom
 from data_access.snapshots import Snapshot, open_snapshot
 
@@ -87,17 +88,16 @@ def test_weekly_rate_and_baseline_aligned_by_week_of_the_academic_year(tmp_path:
     assert table.frame.height == 4
 
 
-def test_weekly_points_are_suppressed_for_a_councillor_and_exact_for_allchild(tmp_path: Path) -> None:
+def test_weekly_points_are_refused_for_protected_outputs_and_exact_for_allchild(tmp_path: Path) -> None:
+    # Contract section 6, rule 6: a protected series has calendar months as its points, never weeks.
     snap = weekly_snapshot(tmp_path)
     filters = Filters(period=YEAR)
-    councillor = views.weekly_attendance(snap, filters, "councillor")
-    # 2 children per week < 10: every point with sessions is c; the week with none stays "nothing to compute".
-    statuses = {(r["week_start"], r["series"]): r["attendance_rate"] for r in councillor.rows()}
-    assert statuses[(MON, att.THIS_PERIOD)] == "c"
-    assert statuses[(MON, att.BASELINE)] == "c"
-    assert statuses[(MON + timedelta(days=7), att.BASELINE)] is None
-    assert councillor.has_suppressed_values
-    assert not views.weekly_attendance(snap, filters, "allchild").has_suppressed_values
+    for role, public in (("councillor", False), ("commissioner", False), ("allchild", True)):
+        with pytest.raises(SelectionRefused, match="calendar months"):
+            views.weekly_attendance(snap, filters, role, public=public)
+    exact = views.weekly_attendance(snap, filters, "allchild")
+    assert not exact.has_suppressed_values
+    assert {r["attendance_rate"] for r in exact.rows()} - {None}  # shown, exact values
 
 
 def test_baseline_takes_only_weeks_wholly_within_the_12_months_before_enrolment(tmp_path: Path) -> None:
