@@ -18,6 +18,7 @@ import streamlit as st
 from data_access.contract import EXACT_FOOTNOTE, SUPPRESSION_FOOTNOTE
 from data_access.disclosure import FigureTable
 from data_access.registry import FIGURES, ROUNDING, Figure
+from data_access.uncertainty import verdict_words
 
 DESCRIPTION_PREFIX = "What this shows: "
 ChartArg = alt.TopLevelMixin | Callable[[], alt.TopLevelMixin] | None
@@ -284,7 +285,8 @@ def download_row(
 
 def change_delta(name: str, now: Any, before: Any, result: Any) -> tuple[str | None, Any]:
     """A tile's delta text and colour (contract 4.3): ``+3 · no clear change`` in grey, ``−4.2 points · better``
-    in green, ``+2.0 points · worse`` in red; a census count (children) with its change and no words; ``None``
+    in green, ``+2.0 points · worse`` in red, ``+1 · better per 100 children`` for a count of events (tested
+    through its rate); a census count (children) with its change and no words; ``None``
     (no delta) when either side is ``c`` or null. Colour never says anything the words do not."""
     figure = FIGURES[name]
     if not isinstance(now, int | float) or not isinstance(before, int | float):
@@ -300,7 +302,7 @@ def change_delta(name: str, now: Any, before: Any, result: Any) -> tuple[str | N
     if not words:
         return number, "off"
     colour = {"better": "green", "worse": "red"}.get(words, "off")
-    return f"{number} · {words}", colour
+    return f"{number} · {verdict_words(name, words)}", colour
 
 
 def value_text(value: Any, unit: str = "%") -> str:

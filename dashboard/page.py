@@ -277,12 +277,14 @@ def empty_selection(ctx: PageContext) -> bool:
     return True
 
 
-def page_footer(ctx: PageContext, *, suppressed: bool = False) -> None:
+def page_footer(ctx: PageContext, *, suppressed: bool = False, footnote: bool = True) -> None:
     """Source, the disclosure footnote (protected) or "Exact figures — internal use only", and a link to the
-    definitions."""
+    definitions. ``footnote=False`` where each screen carries its own footnote (the presentation, whose
+    figures are protected or exact by its switch, not by the viewer's role)."""
     st.divider()
     st.caption(SOURCE + f" Snapshot of {ctx.as_of_text}.")
-    st.caption(SUPPRESSION_FOOTNOTE if suppressed or ctx.policy.suppressed else EXACT_FOOTNOTE)
+    if footnote:
+        st.caption(SUPPRESSION_FOOTNOTE if suppressed or ctx.policy.suppressed else EXACT_FOOTNOTE)
     # A plain relative link (st.page_link fails when a page runs outside st.navigation, as on a deep link),
     # opening in the same tab.
     same_tab_link("about", "How every figure is defined: About the data", key="page_footer_link")

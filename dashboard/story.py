@@ -96,7 +96,7 @@ class HeadlineFigure:
             number = f"{int(change):+d}" if change != 0 else "0"
         else:
             number = f"{change:+.1f}"
-        return f"{number} · {self.verdict}" if self.verdict else number
+        return f"{number} · {uncertainty.verdict_words(self.name, self.verdict)}" if self.verdict else number
 
     @property
     def colour(self) -> str:

@@ -191,6 +191,15 @@ def interval_rows(table: FigureTable) -> list[dict[str, ShownValue]]:
     return out
 
 
+def verdict_words(name: str, words: str) -> str:
+    """The verdict as the reader sees it: counts of events are tested through their rates per 100 children
+    (contract 4.3), so with more children a higher count can be a lower rate: their verdict says so."""
+    figure = FIGURES[name]
+    if figure.kind == "count" and figure.counts != "children" and words in ("better", "worse"):
+        return f"{words} per 100 children"
+    return words
+
+
 def interval_text(value: ShownValue, bounds: tuple[float, float] | None) -> str:
     """``88.3 (86.9 to 89.6)``; the value alone when there is no interval (``c``, ``–``, k < 2)."""
     text = format_shown(value)

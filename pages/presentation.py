@@ -8,6 +8,7 @@ board paper, unless leadership turn on exact figures for an internal meeting.
 
 from urllib.parse import urlencode
 
+import altair as alt
 import streamlit as st
 
 from dashboard import audit
@@ -23,7 +24,7 @@ from data_access.views import townships_of
 CHART_SCALE = 1.35
 # The whole chart (Streamlit fits titles, axes and legend inside it). With the slide's heading, description,
 # controls and footer, every screen fits a 1280×720 projector without scrolling (a browser test measures it).
-CHART_HEIGHT = 300
+CHART_HEIGHT = 245
 # Large type for a projector, the sidebar (filters) out of the way, and the page's own header made compact.
 # The page's title (h1) is hidden: each slide's heading is its h1.
 STYLE = """
@@ -32,9 +33,10 @@ STYLE = """
 [data-testid="stSidebarCollapseButton"] { display: none !important; }
 [data-testid="stHeader"] { background: transparent; height: 0; }
 [data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: .4rem 2.5rem .2rem; }
-[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: .5rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: .3rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p { margin-bottom: 0; }
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"],
+[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] { margin-bottom: 0 !important; }
 [data-testid="stMainBlockContainer"] h1 { display: none; }
 [data-testid="stMainBlockContainer"] [class*="st-key-present_screen_"] h1 {
   display: block; font-size: 2.2rem; padding: 0 0 .1rem; line-height: 1.2; }
@@ -55,6 +57,12 @@ STYLE = """
 [data-testid="stMainBlockContainer"] hr { margin: .3rem 0; }
 .st-key-present_controls [data-testid="stWidgetLabel"] p, .st-key-present_controls p { font-size: 1.1rem; }
 .present-counter p { text-align: center; font-size: 1.3rem !important; margin-top: .35rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stVegaLiteChart"] { margin-top: .5rem; }
+[class*="st-key-present_tile_"] { padding: .45rem .8rem !important; gap: .15rem !important; }
+[class*="st-key-present_tile_"] [data-testid="stMetricValue"],
+[class*="st-key-present_tile_"] [data-testid="stMetricValue"] div { font-size: 2.3rem !important; }
+[class*="st-key-present_tile_"] [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
+[class*="st-key-present_tile_"] [data-testid="stMetricDelta"] p { font-size: 1.05rem !important; }
 </style>
 """
 
@@ -159,9 +167,24 @@ def _chart_screen(chart: StoryChart) -> None:
     st.title(chart.title, anchor=False)
     st.markdown(chart.description)
     if chart.chart is not None:
-        # The chart carries its description as its accessible name (Vega-Lite "description").
-        st.altair_chart(chart.chart, width="stretch", key=f"present_chart_{chart.key}")
-    notes = [chart.note] if chart.note else []
+        # The chart carries its description as its accessible name (Vega-Lite "description"). Its title repeats
+        # the slide's heading just above, so it is left out and its subtitle (what the marks mean) goes to the
+        # caption under the chart: the plot gets the height a projector needs.
+        drawn, legend = chart.chart, ""
+        if isinstance(drawn.title, alt.Title):
+            subtitle = drawn.title.subtitle
+            lines = (
+                [subtitle]
+                if isinstance(subtitle, str)
+                else list(subtitle)
+                if isinstance(subtitle, list)
+                else []
+            )
+            legend = "; ".join(str(line) for line in lines if line)
+            drawn = drawn.properties(title=alt.Title(""))
+        st.altair_chart(drawn, width="stretch", key=f"present_chart_{chart.key}")
+    notes = [legend] if chart.chart is not None and legend else []
+    notes += [chart.note] if chart.note else []
     notes.append(SUPPRESSION_FOOTNOTE if story.suppressed else EXACT_FOOTNOTE)
     if notes:
         st.caption("  \n".join(notes))  # one block: two captions would cost the screen a gap
@@ -219,5 +242,6 @@ if not ctx.filters.selects_everyone and (ctx.filters.year_groups or ctx.filters.
                                          or ctx.filters.fsm is not None):  # fmt: skip
     st.caption("The board pack covers this period and these schools for all children; the year group, sex, free "
                "school meals and SEN filters of this view are not applied to it (as on the command line).")  # fmt: skip
-# Each screen shows its footnote (adjusted figures, or exact) under its own figures; the footer need not repeat it.
-page_footer(ctx)
+# Each screen shows its footnote (adjusted figures, or exact) under its own figures; the footer does not repeat it
+# (it would follow the viewer's role, not the switch).
+page_footer(ctx, footnote=False)

@@ -12,12 +12,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import cellkey_oracle
 import pytest
 from builders import child, make_snapshot, school, sessions
 
 from data_access import uncertainty, views
 from data_access.cli import main
-from data_access.disclosure import FigureSpec, primary
 from data_access.filters import Filters
 from data_access.intervals import attendance_estimate, wilson_interval
 from data_access.periods import custom
@@ -107,20 +107,21 @@ def test_protected_intervals_come_from_the_published_counts(tmp_path: Path) -> N
     snap = build(tmp_path, children=kids, attendance=attendance)
     table = views.board_table(snap, Filters(period=custom(FROM, TO)), "councillor")
     row = table.frame.row(-1, named=True)
-    # The counts behind the interval are what disclosure control publishes for a count of those records,
-    # whatever the method (exact here under version 1 rules: 6 and 12; perturbed under the cell key method).
-    raw = {"persistent": 6, "with_sessions": 12, "children": 12}
-    published_num = primary(FigureSpec("n", "count", "persistent"), raw, True)
-    published_den = primary(FigureSpec("d", "count", "with_sessions"), raw, True)
-    assert row["persistent_absence_rate__num"] == published_num.value
-    assert row["persistent_absence_rate__den"] == published_den.value
-    expected = wilson_interval(published_num.value, published_den.value)
+    # The counts behind the interval are what the cell key method publishes for those records (worked out
+    # from the contract by tests/cellkey_oracle.py, not by the data layer): K06-K11 persistently absent (5 of
+    # 10 sessions missed), all 12 with sessions.
+    published_num = cellkey_oracle.published("children", [f"K{i:02d}" for i in range(6, 12)])
+    published_den = cellkey_oracle.published("children", [f"K{i:02d}" for i in range(12)])
+    assert isinstance(published_num, int) and isinstance(published_den, int)
+    assert row["persistent_absence_rate__num"] == published_num
+    assert row["persistent_absence_rate__den"] == published_den
+    expected = wilson_interval(min(published_num, published_den), published_den)
     assert expected is not None
     assert (row["persistent_absence_rate__low"], row["persistent_absence_rate__high"]) == expected.rounded()
-    # Version 1 (exact published counts): Wilson (6, 12): half-width 1.96 × √(0.25/12 + 3.8416/576) ÷
-    # 1.32013 = 0.24622 → 25.4 to 74.6.
-    if published_num.value == 6 and published_den.value == 12:
-        assert expected.rounded() == (25.4, 74.6)
+    # The exact counts (6 of 12) would give Wilson 25.4 to 74.6 (half-width 1.96 × √(0.25/12 + 3.8416/576)
+    # ÷ 1.32013 = 0.24622): the protected interval is that only if the noise on both counts happens to be 0.
+    if (published_num, published_den) != (6, 12):
+        assert expected.rounded() != (25.4, 74.6)
 
 
 def test_a_hidden_figure_has_a_hidden_interval_in_the_report(tmp_path: Path) -> None:

@@ -63,8 +63,11 @@ def bar_chart(
     frame = frame.filter(pl.col(x).is_in(order))
     names = series_names(frame, series, series_sort) if series else []
     fmt = ".1f" if percent else ",d"
+    # Many categories side by side: each label on lines of one word ("Autumn" / "24/25"), never cut short (a cut
+    # "Autum…" twice would hide which year a bar is).
     category_axis = alt.Axis(labelLimit=300, labelAngle=0) if horizontal else alt.Axis(
-        labelAngle=0, labelLimit=400 // max(1, len(order)) if len(order) > 4 else 200, labelOverlap=False
+        labelAngle=0, labelLimit=200, labelOverlap=False,
+        **({"labelExpr": "split(datum.label, ' ')"} if len(order) > 4 else {}),
     )  # fmt: skip
     category = alt.X if not horizontal else alt.Y
     value = alt.Y if not horizontal else alt.X

@@ -19,6 +19,7 @@ from support import exceptions_on, sign_in, wait_until_idle
 from dashboard.registry import pages_for
 from data_access.report import report_rows
 from data_access.snapshots import snapshot_folders
+from data_access.uncertainty import interval_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -47,7 +48,7 @@ def test_every_page_renders_without_error(app_server: Any, context: Any, role: s
 
 
 def test_filter_goes_into_the_link_survives_a_reload_and_the_csv_matches_report(
-    app_server: Any, context: Any, demo_snapshot_root: Path
+    app_server: Any, context: Any, demo_snapshot_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     page = context.new_page()
     page.goto(app_server.base_url + "/")
@@ -94,10 +95,20 @@ def test_filter_goes_into_the_link_survives_a_reload_and_the_csv_matches_report(
     folder = snapshot_folders(demo_snapshot_root)[0]
     from datetime import date
 
-    expected = report_rows(folder, date(2025, 8, 1), date(2026, 7, 31), [school], "commissioner")["rows"]
+    # report as the server computes (demo mode on demo data: the demo SDC key), with its 95% intervals; the
+    # table writes each rate as "88.3 (86.9 to 89.6)".
+    monkeypatch.setenv("IMPACT_ENV", "demo")
+    monkeypatch.delenv("IMPACT_SDC_KEY", raising=False)
+    expected = report_rows(folder, date(2025, 8, 1), date(2026, 7, 31), [school], "commissioner", True)[
+        "rows"
+    ]
     assert len(rows) == len(expected) == 2
     for shown, wanted in zip(rows, expected, strict=True):
         figures = [v for k, v in shown.items() if k != "School"]
-        assert figures == [("–" if wanted[k] is None else f"{wanted[k]:.1f}" if isinstance(wanted[k], float)
-                            else str(wanted[k])) for k in wanted if k != "school_id"]  # fmt: skip
+        names = [k for k in wanted if k != "school_id" and not k.endswith(("_low", "_high"))]
+        bounds = {k: (wanted[f"{k}_low"], wanted[f"{k}_high"]) for k in names if f"{k}_low" in wanted}
+        assert figures == [
+            interval_text(wanted[k], bounds[k] if isinstance(bounds.get(k, (None,))[0], float) else None)
+            for k in names
+        ]
     assert exceptions_on(page) == 0
