@@ -8,7 +8,7 @@ from dashboard.charts import line_chart, long_form
 from dashboard.charts import uncertainty as charts_uncertainty
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import comparators, uncertainty, views
+from data_access import chart_data, comparators, uncertainty, views
 from data_access.periods import (
     Period,
     format_date,
@@ -92,7 +92,7 @@ else:
 months = months_up_to(period.end, ctx.snapshot.first_day)
 monthly_rate = ctx.view(views.by_period, months, (FIGURES["children"].spec, FIGURES["attendance_rate"].spec))
 shown_c.append(monthly_rate.has_suppressed_values)
-spc = uncertainty.monthly_spc(monthly_rate, "attendance_rate", ctx.snapshot.snapshot_date)
+spc = chart_data.monthly_spc(monthly_rate, "attendance_rate", ctx.snapshot.snapshot_date)
 spc_text = (
     "Attendance rate of the children in scope each calendar month, with the centre line (mean) and the process "
     "limits (mean ± 2.66 × the average month-to-month change): points outside the limits, runs of 7 on one side "
@@ -219,7 +219,7 @@ description = (
     "Attendance rate of the children in scope in the 12 months before and the 12 months after they enrolled, each "
     "child lined up on the calendar month of their own enrolment (month 0)."
 )
-cohort, starting = uncertainty.cohort_frame(
+cohort, starting = chart_data.cohort_frame(
     around, "month_offset", "attendance_rate", "children_with_sessions"
 )
 figure_block(

@@ -7,7 +7,7 @@ from dashboard.charts import bar_chart, heatmap
 from dashboard.charts import uncertainty as charts_uncertainty
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
-from data_access import uncertainty, views
+from data_access import chart_data, uncertainty, views
 from data_access.events import REASON_LABELS, SERVICE_LABELS
 from data_access.periods import months_up_to
 from data_access.registry import FIGURES
@@ -84,7 +84,7 @@ figure_block(
 # ------------------------------------------------------------------------------------ month by month (SPC)
 months = months_up_to(period.end, ctx.snapshot.first_day)
 monthly_mh = ctx.view(views.by_period, months, views.MH_SPECS)
-spc = uncertainty.monthly_spc(monthly_mh, PER_100, ctx.snapshot.snapshot_date)
+spc = chart_data.monthly_spc(monthly_mh, PER_100, ctx.snapshot.snapshot_date)
 spc_title = "Mental health referrals per 100 children, month by month (statistical process control)"
 if ctx.policy.suppressed and spc.hidden_share > 0.5:
     # Most months would be c at today's size: a chart of gaps says nothing, so it is for exact roles only.

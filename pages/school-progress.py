@@ -9,7 +9,7 @@ from dashboard.charts import uncertainty as charts_uncertainty
 from dashboard.components import figure_block
 from dashboard.page import empty_selection, page_footer, page_setup
 from dashboard.text import plain
-from data_access import assessments, comparators, uncertainty, views
+from data_access import assessments, chart_data, comparators, uncertainty, views
 from data_access.contract import ATTAINMENT_LEVELS, SDQ_TOTAL_BANDS
 from data_access.registry import FIGURES
 
@@ -49,13 +49,13 @@ named = uncertainty.display_with_intervals(ranked, labels).with_columns(
 # 99.8% limits around the programme's figure); the limits, not the tests of change, decide a school's mark.
 funnel_name = st.selectbox(
     "Figure on the funnel plot",
-    list(uncertainty.FUNNEL_FIGURES),
+    list(chart_data.FUNNEL_FIGURES),
     key="progress_funnel_figure",
     format_func=lambda n: FIGURES[n].title,
     help="Each school's figure against its number of children, with the limits within which a school's figure "
     "would fall by chance alone if every school were like the programme as a whole.",
 )
-funnel = uncertainty.funnel_of(board, funnel_name)
+funnel = chart_data.funnel_of(board, funnel_name)
 funnel_figure = FIGURES[funnel_name]
 # Each point is labelled with its school id (names would overlap); the tooltip and the note give the names.
 points = funnel.schools.with_columns(

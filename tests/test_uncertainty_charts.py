@@ -11,7 +11,7 @@ from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema import load_schema
 
 from dashboard.charts import uncertainty as charts
-from data_access import uncertainty
+from data_access import chart_data
 from data_access.disclosure import FigureTable
 
 VEGA_LITE = load_schema()
@@ -49,7 +49,7 @@ def test_funnel_places_schools_by_the_limits_and_leaves_off_hidden_ones() -> Non
         ],
         suppressed=False,
     )
-    funnel = uncertainty.funnel_of(table, NAME)
+    funnel = chart_data.funnel_of(table, NAME)
     assert funnel.centre == 40.0
     placed = {r["school_id"]: (r["position"], r["verdict"]) for r in funnel.schools.iter_rows(named=True)}
     assert placed["S01"] == ("above 99.8%", "worse")  # lower is better for persistent absence
@@ -58,7 +58,7 @@ def test_funnel_places_schools_by_the_limits_and_leaves_off_hidden_ones() -> Non
     # 24 of 80 = 30% against 40%: binomial 95% lower limit at n = 80 is about 29.4%: within.
     assert placed["S04"][1] == "within"
     # Protected: a shown figure on fewer than 10 (published) children is left off as well.
-    protected = uncertainty.funnel_of(
+    protected = chart_data.funnel_of(
         board([("S02", 50.0, "shown", 5, 8), ("all", 40.0, "shown", 40, 100)], True), NAME
     )
     assert protected.left_off == ("S02",) and protected.schools.is_empty()
@@ -69,7 +69,7 @@ def test_funnel_plot_spec_is_valid_and_not_colour_alone() -> None:
         [("S01", 90.0, "shown", 18, 20), ("S02", 35.0, "shown", 7, 20), ("all", 40.0, "shown", 40, 100)],
         False,
     )
-    funnel = uncertainty.funnel_of(table, NAME)
+    funnel = chart_data.funnel_of(table, NAME)
     points = funnel.schools.with_columns(school=pl.col("school_id"), label=pl.col("school_id"))
     chart = charts.funnel_plot(points, funnel.limits, centre=40.0, title="Funnel", description="A funnel.",
                                y_title="Persistent absence %")  # fmt: skip
@@ -101,7 +101,7 @@ def test_monthly_spc_names_variation_and_marks_partial_and_hidden_months() -> No
     values: list[float | None] = [88, 90, 89, 88, 90, None, 89, 88, 90, 89, 88, 90, 89, 88, 70, 60]
     statuses = ["shown"] * 16
     statuses[5] = "c"
-    spc = uncertainty.monthly_spc(monthly_table(values, statuses), "attendance_rate", date(2026, 4, 10))
+    spc = chart_data.monthly_spc(monthly_table(values, statuses), "attendance_rate", date(2026, 4, 10))
     groups = spc.frame.get_column("group").to_list()
     assert groups[-1] == "Partial month" and spc.frame.get_column("label")[-1] == "Apr 2026 (so far)"
     assert groups[5] == "No value"
@@ -127,7 +127,7 @@ def test_cohort_frame_greys_the_line_below_half_the_starting_children() -> None:
                 "children_with_sessions": pl.Int64, "children_with_sessions__status": pl.String},
     )  # fmt: skip
     table = FigureTable(frame, ("month_offset",), ("attendance_rate", "children_with_sessions"), True)
-    cohort, start = uncertainty.cohort_frame(
+    cohort, start = chart_data.cohort_frame(
         table, "month_offset", "attendance_rate", "children_with_sessions"
     )
     assert start == 10
