@@ -19,7 +19,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import poll_until
 
 from dashboard.registry import PAGES
 
@@ -88,18 +88,22 @@ def start_server(snapshot_root: Path, work: Path, extra_env: dict[str, str] | No
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", work / "state", log_path, process)
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise AssertionError("the server exited")
         try:
             with urllib.request.urlopen(f"{server.base_url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return server
+                return response.status == 200
         except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_server(server)
-            pytest.fail(f"streamlit did not start:\n{server.log()}")
-        time.sleep(0.3)
+            return False
+
+    try:
+        poll_until(healthy, START_TIMEOUT, "the server's health check")
+    except AssertionError as error:
+        stop_server(server)
+        pytest.fail(f"streamlit did not start ({error}):\n{server.log()}")
+    return server
 
 
 def stop_server(server: Server) -> None:

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 DEMO_PASSWORD = "demo-password"
+T = TypeVar("T")
 
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+POLL_SECONDS = 0.25
+
+
+def poll_until(condition: Callable[[], T | None], timeout: float, what: str) -> T:
+    """The first truthy value of ``condition()``, asked every ``POLL_SECONDS`` until ``timeout`` seconds.
+
+    For conditions the browser cannot wait on itself (a cookie the app sets over its websocket, a line in the
+    audit log, a server's health URL): a slow machine makes it wait longer, never fail early. Fails with
+    ``what`` when the condition never holds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(POLL_SECONDS)
 
 
 def wait_until_idle(page: Any, settle: float = 0.5, timeout_ms: int = 90_000) -> None:
@@ -41,11 +61,11 @@ def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.locator(".st-key-login_submit button").click()
     page.locator(".st-key-logout_button button").wait_for(state="visible", timeout=90_000)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the cookie is set by a component just after sign-in
-        if any(c["name"] == "wigan_impact_session" for c in page.context.cookies()):
-            break
-        time.sleep(0.25)
+    poll_until(  # the cookie is set by a component just after sign-in
+        lambda: any(c["name"] == "wigan_impact_session" for c in page.context.cookies()),
+        30,
+        "the session cookie",
+    )
     wait_until_idle(page)
 
 

@@ -7,12 +7,11 @@ demo-allchild and saves screenshots to ``artifacts/screenshots/`` (look at them)
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import wait_until_idle
+from support import poll_until, wait_until_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -80,13 +79,13 @@ def test_presentation_first_and_last_screens_at_1280x720(app_server: Any, browse
         assert download_info.value.suggested_filename.startswith("board-pack_2025-08-01_to_2026-07-31")
     finally:
         context.close()
-    deadline = time.monotonic() + 20
-    events: list[dict[str, object]] = []
-    while time.monotonic() < deadline and not events:
+
+    def exports() -> list[dict[str, Any]]:
         log = state / "audit.jsonl"
         lines = log.read_text().splitlines() if log.exists() else []
-        events = [e for e in map(json.loads, lines) if e["event"] == "export"]
-        time.sleep(0.5)
+        return [e for e in map(json.loads, lines) if e["event"] == "export"]
+
+    events = poll_until(exports, 20, "the export in the audit log")
     assert (
         events and events[-1]["details"]["kind"] == "board_pack" and events[-1]["username"] == "demo-allchild"
     )

@@ -6,11 +6,11 @@ Runs headless Chromium against ``streamlit run app.py`` on loopback serving a fr
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import poll_until, wait_until_idle
 
 from dashboard.auth import COOKIE_NAME, DEMO_ACCOUNTS, DEMO_PASSWORD
 from dashboard.registry import PAGES, pages_for
@@ -33,16 +33,6 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def wait_until_idle(page: Any, settle: float = 0.5) -> None:
-    """Wait for the app to render and its script run to finish."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function(
-        """() => { const s = document.querySelector('[data-testid="stStatusWidget"]');
-                   return !s || !s.textContent.includes('Running'); }"""
-    )
-    time.sleep(settle)
-
-
 def login_form_shown(page: Any, timeout: float = 60) -> bool:
     """True once the username box, the password box and the sign-in button are on screen (waits for them).
 
@@ -53,18 +43,19 @@ def login_form_shown(page: Any, timeout: float = 60) -> bool:
         ".st-key-login_password input",
         ".st-key-login_submit button",
     )
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def visible() -> bool:
         try:
-            if all(page.locator(selector).first.is_visible() for selector in selectors):
-                return True
+            return all(page.locator(selector).first.is_visible() for selector in selectors)
         except Exception:  # the page navigated while we looked: look again
-            pass
-        if time.monotonic() > deadline:
-            if timeout > 0:
-                screenshot(page, f"failed-login-form-{page.url.split('?')[0].rsplit('/', 1)[-1] or 'root'}")
             return False
-        time.sleep(0.25)
+
+    try:
+        return poll_until(visible, timeout, "the login form")
+    except AssertionError:
+        if timeout > 0:
+            screenshot(page, f"failed-login-form-{page.url.split('?')[0].rsplit('/', 1)[-1] or 'root'}")
+        return False
 
 
 def dismiss_dialogs(page: Any) -> bool:
@@ -91,13 +82,14 @@ def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
 
 def session_cookie(context: Any, timeout: float = 20) -> dict[str, Any] | None:
     """The sign-in cookie once the browser holds it (it is set by a component just after sign-in)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for cookie in context.cookies():
-            if cookie["name"] == COOKIE_NAME:
-                return dict(cookie)
-        time.sleep(0.25)
-    return None
+
+    def found() -> dict[str, Any] | None:
+        return next((dict(c) for c in context.cookies() if c["name"] == COOKIE_NAME), None)
+
+    try:
+        return poll_until(found, timeout, "the session cookie")
+    except AssertionError:
+        return None
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[page.key for page in PAGES])
