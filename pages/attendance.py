@@ -1,6 +1,8 @@
 """Attendance: weekly rate against the baseline year, persistent and severe absence by term with comparators,
 authorised against unauthorised absence, and attendance before and after enrolment."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -62,7 +64,8 @@ else:
         key="weekly",
         title="Attendance rate by week, against the baseline year",
         description=description,
-        chart=line_chart(
+        chart=partial(
+            line_chart,
             weekly.plottable(),
             x="week_start",
             y="attendance_rate",
@@ -101,7 +104,7 @@ spc_text = (
 figure_block(
     ctx, key="attendance_spc", title="Attendance rate month by month (statistical process control)",
     description=spc_text,
-    chart=charts_uncertainty.spc_chart(
+    chart=partial(charts_uncertainty.spc_chart,
         spc.frame, centre=spc.chart.centre, upper=spc.chart.upper_limit, lower=spc.chart.lower_limit,
         title="Attendance rate by month", description=spc_text, y_title=RATE, status="status",
         subtitle=[f"Last {len(months)} months to {format_date(months[-1].end)}; hollow: month not over "
@@ -145,7 +148,8 @@ for name in ("persistent_absence_rate", "severe_absence_rate"):
         key=name.removesuffix("_rate"),
         title=f"{title} by term",
         description=description,
-        chart=line_chart(
+        chart=partial(
+            line_chart,
             term_frame,
             x="period",
             y=name,
@@ -182,7 +186,8 @@ figure_block(
     key="absence_kinds",
     title=FIGURES["monthly_absence"].title,
     description=description,
-    chart=line_chart(
+    chart=partial(
+        line_chart,
         long_form(
             monthly.plottable(),
             ["month_start", "month"],
@@ -228,7 +233,8 @@ figure_block(
     title=around_definition.title,
     description=description + " The number above each point is the children behind it; the line turns grey "
     "and dashed where fewer than half of the starting children remain.",
-    chart=charts_uncertainty.cohort_line(
+    chart=partial(
+        charts_uncertainty.cohort_line,
         cohort,
         x="month_offset",
         y="attendance_rate",

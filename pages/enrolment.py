@@ -1,5 +1,7 @@
 """Enrolment: the funnel as at a chosen date, enrolments by month and school, who the children are, exits."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -69,7 +71,7 @@ funnel_text = (f"For each school, bars for the children identified, enrolled, st
                f"{as_at_text}.")  # fmt: skip
 figure_block(
     ctx, key="funnel", title=funnel_title, description=funnel_text,
-    chart=bar_chart(funnel_long, x="school", y="value", series="stage", status="value__status", horizontal=True,
+    chart=partial(bar_chart, funnel_long, x="school", y="value", series="stage", status="value__status", horizontal=True,
                     x_sort=school_order, series_sort=list(STAGES.values()), title=funnel_title,
                     description=funnel_text, x_title="School", y_title="Children"),
     table=funnel.display({"school_id": "School", **STAGES}).with_columns(
@@ -89,7 +91,7 @@ monthly_text = (
 )
 figure_block(
     ctx, key="enrolments_by_month", title=monthly_title, description=monthly_text,
-    chart=heatmap(monthly_long, x="month", y="school", value="value", status="value__status",
+    chart=partial(heatmap, monthly_long, x="month", y="school", value="value", status="value__status",
                   x_sort=monthly_long.get_column("month").unique(maintain_order=True).to_list(), y_sort=school_order,
                   title=monthly_title, description=monthly_text, x_title="Month enrolled", y_title="School"),
     table=monthly.display({"month": "Month", **names}).drop("month_start"),
@@ -115,7 +117,7 @@ for characteristic, label in enrolment.CHARACTERISTICS.items():
     groups = table.frame.get_column("group").to_list()[:-1]
     figure_block(
         ctx, key=f"children_by_{key}", title=title, description=text,
-        chart=bar_chart(long_form(table), x="group", y="value", status="value__status", x_sort=groups,
+        chart=partial(bar_chart, long_form(table), x="group", y="value", status="value__status", x_sort=groups,
                         title=title, description=text, x_title=label, y_title="Children", height=220),
         table=table.display({"group": label, "children": "Children"}),
         suppressed=table.has_suppressed_values, definitions=["children"], note=note("children_by_characteristic"),
@@ -128,7 +130,7 @@ exits_title = "Children leaving the programme by exit reason"
 exits_text = "How many children in scope left the programme within the period, by the reason recorded."
 figure_block(
     ctx, key="exits_by_reason", title=exits_title, description=exits_text,
-    chart=bar_chart(long_form(exits), x="reason", y="value", status="value__status",
+    chart=partial(bar_chart, long_form(exits), x="reason", y="value", status="value__status",
                     x_sort=exits.frame.get_column("reason").to_list()[:-1], title=exits_title,
                     description=exits_text, x_title="Exit reason", y_title="Children"),
     table=exits.display({"reason": "Exit reason", "exits": "Children"}),

@@ -1,5 +1,7 @@
 """Referrals: referrals per month by service and by reason, mental health referrals against the year before, by school."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -36,7 +38,7 @@ for by, labels, noun in (
             "the table's last row is the total for the period.")  # fmt: skip
     figure_block(
         ctx, key=f"referrals_by_{by}", title=title, description=text,
-        chart=heatmap(chart_frame, x="month", y=by, value="value", status="value__status", title=title,
+        chart=partial(heatmap, chart_frame, x="month", y=by, value="value", status="value__status", title=title,
                       x_sort=chart_frame.get_column("month").unique(maintain_order=True).to_list(),
                       y_sort=list(labels.values()), description=text, x_title="Month of referral",
                       y_title=by.capitalize()),
@@ -66,7 +68,7 @@ yoy_note = (
 )
 figure_block(
     ctx, key="mh_year_on_year", title=yoy_title, description=yoy_text,
-    chart=bar_chart(long_form(yoy, figures=[PER_100], include_total=True).with_columns(
+    chart=partial(bar_chart, long_form(yoy, figures=[PER_100], include_total=True).with_columns(
                         low=yoy.frame.get_column(f"{PER_100}__low"), high=yoy.frame.get_column(f"{PER_100}__high")),
                     x="period", y="value", interval=("low", "high"),
                     x_sort=["Year before", "This period"], status="value__status",
@@ -103,7 +105,7 @@ else:
     )
     figure_block(
         ctx, key="mh_spc", title=spc_title, description=spc_text,
-        chart=charts_uncertainty.spc_chart(
+        chart=partial(charts_uncertainty.spc_chart,
             spc.frame, centre=spc.chart.centre, upper=spc.chart.upper_limit, lower=spc.chart.lower_limit,
             title="Mental health referrals per 100 children by month", description=spc_text,
             y_title="Referrals per 100 children", status="status",
@@ -125,7 +127,7 @@ school_title = "Mental health referrals per 100 children by school"
 school_text = "For each school, mental health referrals in the period for each 100 of its children in scope."
 figure_block(
     ctx, key="mh_by_school", title=school_title, description=school_text,
-    chart=bar_chart(school_rows, x="school", y="value", status="value__status", horizontal=True,
+    chart=partial(bar_chart, school_rows, x="school", y="value", status="value__status", horizontal=True,
                     x_sort=list(names.values()), title=school_title, description=school_text,
                     x_title="School", y_title="Referrals per 100 children", percent=True),
     table=uncertainty.display_with_intervals(by_school, {"school_id": "School", **MH_LABELS}).with_columns(

@@ -1,6 +1,8 @@
 """School progress: every board figure per school (sortable), each school's monthly attendance, SDQ band movement
 and reading, writing and maths levels at baseline against latest."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -80,7 +82,8 @@ if left_off:
         else "no children to compute it on."
     )
 funnel_chart = (
-    charts_uncertainty.funnel_plot(
+    partial(
+        charts_uncertainty.funnel_plot,
         points,
         funnel.limits,
         centre=funnel.centre,
@@ -120,7 +123,8 @@ figure_block(
     key="school_trends",
     title="Attendance rate by month, school by school",
     description=description,
-    chart=small_multiples(
+    chart=partial(
+        small_multiples,
         monthly.plottable(),
         x="month_start",
         y="attendance_rate",
@@ -157,7 +161,8 @@ figure_block(
     key="sdq_bands",
     title="SDQ total difficulties bands: baseline against latest",
     description=description,
-    chart=bar_chart(
+    chart=partial(
+        bar_chart,
         long_form(bands.plottable(), ["level"], {"baseline_pct": "Baseline", "latest_pct": "Latest"}),
         x="level",
         y="value",
@@ -188,7 +193,8 @@ figure_block(
     key="sdq_movement",
     title="Movement between SDQ bands from baseline to latest",
     description=description,
-    chart=bar_chart(
+    chart=partial(
+        bar_chart,
         long_form(movement.plottable(), ["movement"], {"children_pct": "Children"}),
         x="movement",
         y="value",
@@ -220,7 +226,8 @@ figure_block(
     key="attainment",
     title="Reading, writing and maths levels: baseline against latest",
     description=description,
-    chart=bar_chart(
+    chart=partial(
+        bar_chart,
         long_form(
             levels.plottable(),
             ["measure", "level"],

@@ -1,6 +1,8 @@
 """Suspensions and exclusions: counts and sessions lost per term, rates per 100 by academic year against
 DfE comparators, and the figures by school."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -43,7 +45,7 @@ term_text = (f"How many suspensions and permanent exclusions started in each of 
              "the end of the period, for the children in scope in each term.")  # fmt: skip
 figure_block(
     ctx, key="suspensions_by_term", title=term_title, description=term_text,
-    chart=bar_chart(long_form(by_term, series="kind", figures=list(KINDS)).with_columns(pl.col("kind").replace(KINDS)),
+    chart=partial(bar_chart, long_form(by_term, series="kind", figures=list(KINDS)).with_columns(pl.col("kind").replace(KINDS)),
                     x="period", y="value", series="kind", status="value__status", x_sort=term_order,
                     title=term_title, description=term_text, x_title="Term", y_title="Events"),
     table=period_table(by_term), suppressed=by_term.has_suppressed_values,
@@ -55,7 +57,7 @@ lost_title = "Sessions lost to suspension and exclusion per term"
 lost_text = "How many school sessions (half-days) the children in scope missed through suspensions and exclusions each term."
 figure_block(
     ctx, key="sessions_lost_by_term", title=lost_title, description=lost_text,
-    chart=bar_chart(long_form(by_term, figures=["sessions_lost"]), x="period", y="value", status="value__status",
+    chart=partial(bar_chart, long_form(by_term, figures=["sessions_lost"]), x="period", y="value", status="value__status",
                     x_sort=term_order, title=lost_title, description=lost_text, x_title="Term",
                     y_title=FIGURES["sessions_lost"].short_label),
     table=period_table(by_term).select("Period", "From", "To", LABELS["sessions_lost"]),
@@ -68,12 +70,12 @@ by_year = ctx.view(views.suspensions_by_period, years)
 tables.append(by_year)
 year_order = [y.label for y in years]
 current = years[-1]
-partial = current.end > ctx.snapshot.snapshot_date
+year_not_over = current.end > ctx.snapshot.snapshot_date
 comparison_note = (
     "DfE comparators are per 100 pupils on roll over a whole academic year, so they are set against the programme's "
     "rates per academic year (per 100 children in scope at any time in that year), not against terms or custom "
     "periods. " + comparators.CAVEAT
-    + (f" {current.label} is not over yet (data to {ctx.as_of_text}), so its rate will still rise." if partial else "")
+    + (f" {current.label} is not over yet (data to {ctx.as_of_text}), so its rate will still rise." if year_not_over else "")
 )  # fmt: skip
 for rate, key in (("suspensions_per_100", "suspensions_per_100_by_year"),
                   ("permanent_exclusions_per_100", "exclusions_per_100_by_year")):  # fmt: skip
@@ -84,7 +86,7 @@ for rate, key in (("suspensions_per_100", "suspensions_per_100_by_year"),
     source = benchmark.get_column("source").first() if benchmark is not None and benchmark.height else None
     figure_block(
         ctx, key=key, title=title, description=text,
-        chart=bar_chart(long_form(by_year, figures=[rate]), x="period", y="value", status="value__status",
+        chart=partial(bar_chart, long_form(by_year, figures=[rate]), x="period", y="value", status="value__status",
                         x_sort=year_order, comparators=benchmark, title=title, description=text,
                         x_title="Academic year", y_title="Per 100 children", percent=True,
                         subtitle=f"Comparators: {source}" if source else ""),
@@ -101,7 +103,7 @@ school_title = "Suspensions and exclusions by school"
 school_text = "For each school, suspensions in the period for each 100 of its children in scope."
 figure_block(
     ctx, key="suspensions_by_school", title=school_title, description=school_text,
-    chart=bar_chart(long_form(by_school, figures=["suspensions_per_100"]).with_columns(
+    chart=partial(bar_chart, long_form(by_school, figures=["suspensions_per_100"]).with_columns(
                         pl.col("school_id").replace(names).alias("school")),
                     x="school", y="value", status="value__status", x_sort=list(names.values()), horizontal=True,
                     title=school_title, description=school_text, x_title="School",

@@ -146,3 +146,29 @@ def test_a_shown_table_is_converted_once_per_figure_object_and_matches_st_datafr
     copy = FigureTable(frame.clone(), keys=("school_id",), figures=("children",), suppressed=True)
     assert components.shown_table(copy, {"children": "Children"}) is not shown
     components.clear_render_cache()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ["allchild", "councillor"])
+@pytest.mark.parametrize("page", CHART_PAGES)
+def test_a_rerun_that_changed_nothing_builds_no_chart(
+    demo_env: Any, page: str, role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages pass chart builders, not charts: building an altair chart (its encodings and properties are
+    validated against the schema as they are set) took about 60% of the server's samples per page before
+    (issue 14's profile), even when the spec came from the cache."""
+    at = open_page(page, role, query={"period": "2025-26"})
+    assert not at.exception, at.exception
+    sent = len(at.get("vega_lite_chart"))
+    built: list[str] = []
+    original = alt.Chart.__init__
+
+    def counting_init(self: alt.Chart, *args: Any, **kwargs: Any) -> None:
+        built.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(alt.Chart, "__init__", counting_init)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) == sent, "the rerun sent the same charts"
+    assert built == [], f"{page} built {len(built)} altair charts on a rerun that changed nothing"
