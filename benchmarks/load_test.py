@@ -982,6 +982,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="single process (1 session, 25 stress, 25 with --think 5), the replicated setup if any, and a soak",
     )
+    add(
+        "--warm",
+        action="store_true",
+        help="a single run: warm every page of every role first, not counted (a profile of the steady state)",
+    )
     add("--soak", type=float, default=600, help="--suite: seconds of soak (default 600, 0 to skip)")
     add("--quick", action="store_true", help="--suite: 30 s scenarios and a 60 s soak (a smoke run)")
     args = parser.parse_args(argv)
@@ -997,6 +1002,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def warm_up(target: Target, timeout: float) -> None:
+    """Every page of every role once, not counted: first imports, snapshot load, first figures."""
+    print(f"[{time.strftime('%H:%M:%S')}] {target.label}: warm-up (not counted) ...", file=sys.stderr,
+          flush=True)  # fmt: skip
+    pages = max(len(pages_for(role)) for role in ROLES)
+    run_scenario(target, name="warm-up", sessions=len(ROLES) * max(1, len(target.pids)), duration=MAX_SECONDS / 2,
+                 max_actions=len(ROLES) * max(1, len(target.pids)) * 2 * pages, timeout=timeout * 3)  # fmt: skip
+
+
 def single_run(args: argparse.Namespace) -> int:
     gc_setting = {"config": None, "on": True, "off": False}[args.post_script_gc]
     kwargs = dict(sessions=args.sessions, duration=args.duration, think=args.think, max_actions=args.max_actions,
@@ -1010,6 +1024,8 @@ def single_run(args: argparse.Namespace) -> int:
     else:
         root = demo_root(args.children).resolve()
         with local_target(args.app_dir.resolve(), root, max(1, args.replicas), gc_setting) as target:
+            if args.warm:
+                warm_up(target, args.timeout)
             spy = None
             if args.profile:
                 raw = RESULTS / f"profile-{args.children}-{args.sessions}.txt"
@@ -1066,16 +1082,8 @@ def suite(args: argparse.Namespace) -> int:
                   flush=True)  # fmt: skip
             reports.append(run_scenario(target, **scenario, **common))  # type: ignore[arg-type]
 
-    def warm_up(target: Target) -> None:
-        """Every page of every role once, not counted: first imports, snapshot load, first figures."""
-        print(f"[{time.strftime('%H:%M:%S')}] {target.label}: warm-up (not counted) ...", file=sys.stderr,
-              flush=True)  # fmt: skip
-        pages = max(len(pages_for(role)) for role in ROLES)
-        run_scenario(target, name="warm-up", sessions=len(ROLES) * max(1, len(target.pids)), duration=MAX_SECONDS / 2,
-                     max_actions=len(ROLES) * max(1, len(target.pids)) * 2 * pages, timeout=args.timeout * 3)  # fmt: skip
-
     with local_target(args.app_dir.resolve(), root, 1, gc_setting) as target:
-        warm_up(target)
+        warm_up(target, args.timeout)
         run_all(target)
         if soak:
             print(f"[{time.strftime('%H:%M:%S')}] soak: {soak:g} s ...", file=sys.stderr, flush=True)
@@ -1088,11 +1096,11 @@ def suite(args: argparse.Namespace) -> int:
         run_all(Target(f"replicated: {args.url}", args.url, args.pids))
     elif args.stack:
         with stack_target(root, args.stack, gc_setting) as target:
-            warm_up(target)
+            warm_up(target, args.timeout)
             run_all(target)
     elif args.replicas > 1:
         with local_target(args.app_dir.resolve(), root, args.replicas, gc_setting) as target:
-            warm_up(target)
+            warm_up(target, args.timeout)
             run_all(target)
     else:
         print("(no replicated setup measured: give --stack N, --url [--pids] of `make serve`, or --replicas N)",
