@@ -56,6 +56,8 @@ class FigureSpec:
             denominator); a rate per 100 is not capped.
         sessions: numerator and denominator are attendance sessions, not records: exact, shown only where
             the row's published ``children`` is at least 10 (rule 4).
+        interval: the 95% interval method (contract 4.2) of a rate that is not in the figure registry (e.g. an
+            SDQ band's share: ``wilson``); registered figures take theirs from the registry.
     """
 
     name: str
@@ -67,6 +69,7 @@ class FigureSpec:
     underlying: str | None = None
     cap: bool = False
     sessions: bool = False
+    interval: Literal["wilson", "poisson", "cluster_ratio"] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ for every rate or percentage ``f`` that has an interval method in the registry, 
   (``disclosure.suppress`` with a count spec), so for a protected viewer they are published counts (``c``
   is null) and never exact ones; exact viewers get the exact counts. Attendance rates use sessions, so
   they have none.
-- ``f__low`` / ``f__high``: the 95% interval, to one decimal place, by the registry's method: Wilson on
-  (``f__num``, ``f__den``), exact Poisson (Garwood) on ``f__num`` per 100 ``f__den``, or for the attendance
-  rate the cluster-robust ratio interval from the sums of the children's sessions (contract 4.2: the rate
-  and its interval come from sessions and are shown only where the rate is). Null where the figure is not
-  shown or there is no interval (k < 2).
+- ``f__low`` / ``f__high``: the 95% interval, to one decimal place, by the registry's method (or the spec's
+  own, for a rate not in the registry such as an SDQ band's share): Wilson on (``f__num``, ``f__den``, the
+  numerator capped at the denominator as the percentage is), exact Poisson (Garwood) on ``f__num`` per 100
+  ``f__den``, or for a rate of sessions (attendance, authorised or unauthorised absence) the cluster-robust
+  ratio interval from sums over the children with a possible session (``ratio_sums``; contract 4.2: the
+  rate and its interval come from sessions and are shown only where the rate is). Null where the figure is
+  not shown or there is no interval (k < 2).
 - ``f__se`` / ``f__exact``: for attendance rates, the standard error and the unrounded rate (for the test
   of change), null where the rate is not shown.
 
@@ -28,7 +30,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
-from data_access.disclosure import SUPPRESSED, FigureSpec, FigureTable, ShownValue, format_shown, suppress
+from data_access.disclosure import (
+    SUPPRESSED,
+    FigureSpec,
+    FigureTable,
+    PublishedCount,
+    RawTable,
+    ShownValue,
+    empty_table,
+    format_shown,
+    suppress,
+)
 from data_access.registry import FIGURES, Figure
 
 if (
@@ -37,7 +49,8 @@ if (
     from data_access.intervals import AttendanceEstimate, Change, Interval
 
 INTERVAL_COLUMNS: Final = ("__low", "__high")
-_SUMS: Final = ("present_sq", "present_possible", "possible_sq")
+# The children behind a rate of sessions (k of contract 4.2: children with at least one possible session).
+WITH_SESSIONS: Final = "with_sessions"
 
 
 def interval_figure(name: str) -> Figure | None:
@@ -48,12 +61,26 @@ def interval_figure(name: str) -> Figure | None:
     return figure
 
 
+def interval_method(spec: FigureSpec) -> str | None:
+    """The 95% interval method of ``spec``: its registry entry's, else the spec's own (a rate only), else None."""
+    figure = interval_figure(spec.name)
+    if figure is not None:
+        return figure.interval
+    return spec.interval if spec.kind == "rate" and spec.denominator is not None else None
+
+
+def ratio_sums(spec: FigureSpec) -> tuple[str, str, str]:
+    """The raw columns a rate of sessions a ÷ n needs for its cluster-robust interval, summed over the children
+    with a possible session: Σa², Σa·n and Σn², named ``{a}_sq``, ``{a}_{n}`` and ``{n}_sq`` (for the attendance
+    rate: ``present_sq``, ``present_possible``, ``possible_sq``). The raw table also carries ``with_sessions``."""
+    return (f"{spec.numerator}_sq", f"{spec.numerator}_{spec.denominator}", f"{spec.denominator}_sq")
+
+
 def _count_specs(specs: Sequence[FigureSpec]) -> tuple[FigureSpec, ...]:
     """Count specs (published like any count) for the numerator and denominator of each Wilson/Poisson rate."""
     out: list[FigureSpec] = []
     for spec in specs:
-        figure = interval_figure(spec.name)
-        if figure is None or figure.interval == "cluster_ratio" or spec.denominator is None:
+        if interval_method(spec) not in ("wilson", "poisson") or spec.denominator is None:
             continue
         out.append(FigureSpec(f"{spec.name}__num", "count", spec.numerator))
         out.append(FigureSpec(f"{spec.name}__den", "count", spec.denominator))
@@ -93,13 +120,19 @@ def shown_with_intervals(
     apply: bool,
     total_key: tuple[str, Any] | None = None,
     with_intervals: bool = True,
+    rates_allowed: bool = True,
+    complement: PublishedCount | None = None,
 ) -> FigureTable:
     """``disclosure.suppress(raw, keys, specs, ...)`` plus each rate's shown counts and 95% interval.
 
     The interval columns are not in ``figures``, so the table's ``rows()`` and ``display()`` are unchanged;
-    read them with ``interval_rows`` / ``display_with_intervals`` / ``interval_of``.
+    read them with ``interval_rows`` / ``display_with_intervals`` / ``interval_of``. ``rates_allowed`` and
+    ``complement`` are rule 5 for the selection as a whole (``disclosure.suppress``): a rate they hide has no
+    interval.
     """
-    table = suppress(raw, keys, specs, apply=apply, total_key=total_key)
+    table = suppress(
+        raw, keys, specs, apply=apply, total_key=total_key, rates_allowed=rates_allowed, complement=complement
+    )
     if not with_intervals:  # e.g. ``report`` without --intervals: no statistics library is loaded
         return table
     from data_access.intervals import poisson_rate_interval, round1, wilson_interval
@@ -109,20 +142,21 @@ def shown_with_intervals(
     counts = suppress(raw, keys, count_specs, apply=apply) if count_specs else None
     frame = table.frame
     extra: dict[str, pl.Series] = {}
-    has_sums = all(c in raw.columns for c in (*_SUMS, "present", "possible", "with_sessions"))
     for spec in specs:
-        figure = interval_figure(spec.name)
-        if figure is None:
+        method = interval_method(spec)
+        if method is None:
             continue
         status = frame[f"{spec.name}__status"].to_list()
         lows: list[float | None] = []
         highs: list[float | None] = []
-        if figure.interval == "cluster_ratio":
-            if not has_sums or spec.numerator != "present":
-                continue  # absence rates by month come without the children's sums: no interval here
+        if method == "cluster_ratio":
+            assert spec.denominator is not None
+            needed = (spec.numerator, spec.denominator, WITH_SESSIONS, *ratio_sums(spec))
+            if not all(c in raw.columns for c in needed):
+                continue  # a raw table without the children's sums (e.g. weekly attendance): no interval
             ses: list[float | None] = []
             exacts: list[float | None] = []
-            for i, row in enumerate(raw.select("present", "possible", "with_sessions", *_SUMS).iter_rows()):
+            for i, row in enumerate(raw.select(*needed).iter_rows()):
                 estimate = attendance_from_sums(*(int(v or 0) for v in row)) if status[i] == "shown" else None
                 band = estimate.interval if estimate is not None else None
                 lows.append(round1(band.low) if band else None)
@@ -144,8 +178,12 @@ def shown_with_intervals(
             for i in range(frame.height):
                 interval: Interval | None = None
                 if status[i] == "shown":
-                    if figure.interval == "wilson":
-                        interval = wilson_interval(num[i], den[i])
+                    if method == "wilson":
+                        # Rule 4: a percentage's published numerator is capped at its published denominator.
+                        k, n = num[i], den[i]
+                        interval = wilson_interval(
+                            min(k, n) if spec.cap and k is not None and n is not None else k, n
+                        )
                     else:
                         interval = poisson_rate_interval(num[i], den[i], per=spec.scale)
                 lows.append(round1(interval.low) if interval else None)
@@ -155,6 +193,31 @@ def shown_with_intervals(
         extra[f"{spec.name}__low"] = pl.Series(lows, dtype=pl.Float64)
         extra[f"{spec.name}__high"] = pl.Series(highs, dtype=pl.Float64)
     frame = frame.with_columns(**extra) if extra else frame
+    return FigureTable(frame, table.keys, table.figures, table.suppressed)
+
+
+def disclose_with_intervals(raw: RawTable, apply: bool) -> FigureTable:
+    """``disclosure.disclose(raw, apply)`` with each rate's interval columns (``shown_with_intervals``), rule 5's
+    gate included; a table with nothing in scope gets empty interval columns, so charts can name them."""
+    if raw.blocks:
+        raise ValueError("tables shown block by block have no interval columns")
+    if raw.empty_schema is not None:
+        table = empty_table(raw.empty_schema, raw.specs, apply)
+        names = [s.name for s in raw.specs if interval_method(s) is not None]
+        frame = table.frame.with_columns(
+            pl.lit(None, pl.Float64).alias(f"{n}{c}") for n in names for c in INTERVAL_COLUMNS
+        )
+        return FigureTable(frame, table.keys, table.figures, table.suppressed)
+    return shown_with_intervals(raw.frame, raw.keys, raw.specs, apply=apply, rates_allowed=raw.rates_allowed,
+                                complement=raw.complement)  # fmt: skip
+
+
+def without_intervals(table: FigureTable, column: str, value: Any) -> FigureTable:
+    """``table`` with no interval on the rows where ``column`` is ``value`` (a total row of shares, 100% of
+    itself by definition, has nothing to estimate)."""
+    names = [c for c in table.frame.columns if c.endswith(INTERVAL_COLUMNS)]
+    at = pl.col(column) == value
+    frame = table.frame.with_columns(pl.when(at).then(None).otherwise(pl.col(c)).alias(c) for c in names)
     return FigureTable(frame, table.keys, table.figures, table.suppressed)
 
 
@@ -179,7 +242,9 @@ def interval_rows(table: FigureTable) -> list[dict[str, ShownValue]]:
         wide: dict[str, ShownValue] = {}
         for column, value in shown.items():
             wide[column] = value
-            if column in table.figures and interval_figure(column) is not None:
+            if column in table.figures and (
+                interval_figure(column) is not None or has_interval(table, column)
+            ):
                 if value == SUPPRESSED:
                     wide[f"{column}_low"] = wide[f"{column}_high"] = SUPPRESSED
                 else:
@@ -225,9 +290,12 @@ def display_with_intervals(table: FigureTable, labels: dict[str, str] | None = N
     return shown.with_columns(pl.Series(k, v, dtype=pl.String) for k, v in replace.items())
 
 
-INTERVAL_NOTE: Final = (
+BRACKETS_NOTE: Final = (
     "Brackets give the 95% interval: the range the figure would plausibly take if the same children's "
-    "year were run again. A change is called better or worse only when it is statistically significant "
+    "year were run again."
+)
+INTERVAL_NOTE: Final = (
+    BRACKETS_NOTE + " A change is called better or worse only when it is statistically significant "
     "(at the 5% level); the two periods share children, so these tests are approximate."
 )
 
