@@ -166,6 +166,11 @@ def _size(n_bytes: int) -> str:
 
 def _shown_frame(table: FigureTable | pl.DataFrame, labels: dict[str, str] | None) -> pl.DataFrame:
     if isinstance(table, FigureTable):
+        from data_access.uncertainty import display_with_intervals, has_interval
+
+        # A table that carries 95% intervals shows each rate with its own: "88.3 (86.9 to 89.6)".
+        if any(has_interval(table, name) for name in table.figures):
+            return display_with_intervals(table, labels)
         return table.display(labels)
     return table.rename({k: v for k, v in (labels or {}).items() if k in table.columns})
 

@@ -33,8 +33,9 @@ LEVEL_SPECS: Final = (
 
 SHARE_SPECS: Final = (
     *LEVEL_SPECS,
-    FigureSpec("baseline_pct", "rate", "baseline", "with_both", "with_both", cap=True),
-    FigureSpec("latest_pct", "rate", "latest", "with_both", "with_both", cap=True),
+    # Shares of children (contract 4.2: Wilson on the shown band count and children with both scores).
+    FigureSpec("baseline_pct", "rate", "baseline", "with_both", "with_both", cap=True, interval="wilson"),
+    FigureSpec("latest_pct", "rate", "latest", "with_both", "with_both", cap=True, interval="wilson"),
 )
 
 MOVEMENT_SPECS: Final = (

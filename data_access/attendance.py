@@ -212,15 +212,31 @@ def _per_point(
     by: Sequence[str],
     columns: Sequence[str] = ("present", "possible"),
     keys: pl.DataFrame | None = None,
+    sums: bool = False,
 ) -> pl.LazyFrame:
     """Sum per child per point first (a child counts once per point), then per point with children covered.
 
     ``keys`` (child_idx, record_key of the children in scope, on protected computations) adds the cell key
-    ``children__key`` of each point's children with a possible session, in the same aggregation.
+    ``children__key`` of each point's children with a possible session, in the same aggregation. ``sums`` adds
+    what each rate of sessions c ÷ possible needs for its cluster-robust 95% interval (contract 4.2,
+    ``uncertainty.ratio_sums``): Σc², Σc·possible and Σpossible² over the point's children, and
+    ``with_sessions`` (k, the same children as ``children``).
     """
     per_child = frame.group_by("child_idx", *by).agg(pl.col(c).sum() for c in columns)
     with_sessions = pl.col("possible") > 0
     extra: list[pl.Expr] = []
+    if sums:
+        possible = pl.col("possible").cast(pl.Int64)
+        products = {"possible_sq": possible * possible}
+        for c in columns:
+            if c != "possible":
+                products |= {
+                    f"{c}_sq": pl.col(c).cast(pl.Int64) * pl.col(c).cast(pl.Int64),
+                    f"{c}_possible": pl.col(c).cast(pl.Int64) * possible,
+                }
+        per_child = per_child.with_columns(**products)
+        extra += [pl.col(c).sum().cast(pl.Int64) for c in products]
+        extra.append(with_sessions.sum().cast(pl.Int64).alias("with_sessions"))
     if keys is not None and has_record_keys(keys):
         per_child = per_child.join(keys.lazy().select("child_idx", RECORD_KEY), on="child_idx", how="inner")
         extra.append(cell_key_expr(RECORD_KEY, with_sessions).alias(f"children{KEY_SUFFIX}"))
@@ -311,7 +327,7 @@ def monthly_absence(snapshot: Snapshot, filters: Filters) -> RawTable:
         month_start=pl.col("bucket_start").dt.truncate("1mo")
     )
     raw = (
-        _per_point(rows, ["month_start"], SESSION_COLUMNS, keys=scope)
+        _per_point(rows, ["month_start"], SESSION_COLUMNS, keys=scope, sums=True)
         .filter(pl.col("possible") > 0)
         .sort("month_start")
         .with_columns(month=pl.col("month_start").dt.strftime("%b %Y"))
@@ -354,7 +370,7 @@ def attendance_around_enrolment(snapshot: Snapshot, filters: Filters) -> RawTabl
         .with_columns(month_offset=(pl.col("bucket_month") - pl.col("enrol_month")).cast(pl.Int32))
         .filter(pl.col("month_offset").is_between(-span, span))
     )
-    counts = _per_point(rows, ["month_offset"], keys=scope).collect()
+    counts = _per_point(rows, ["month_offset"], keys=scope, sums=True).collect()
     offsets = pl.DataFrame({"month_offset": list(range(-span, span + 1))}, schema={"month_offset": pl.Int32})
     raw = (
         offsets.join(counts, on="month_offset", how="left")
@@ -396,7 +412,7 @@ def school_monthly_attendance(snapshot: Snapshot, filters: Filters) -> RawTable:
         .with_columns(month_start=pl.col("bucket_start").dt.truncate("1mo"))
     )
     raw = (
-        _per_point(rows, ["school_id", "month_start"], keys=scope)
+        _per_point(rows, ["school_id", "month_start"], keys=scope, sums=True)
         .filter(pl.col("possible") > 0)
         .join(snapshot.schools.lazy().select("school_id", "school_name"), on="school_id", how="left")
         .sort("school_id", "month_start")

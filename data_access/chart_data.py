@@ -180,7 +180,8 @@ def cohort_frame(table: FigureTable, x: str, value: str, children: str) -> tuple
     """The rows of a shrinking-cohort series (e.g. attendance by month from enrolment) for ``cohort_line``:
     ``children_text`` (the shown number of children behind each point, or ``c``), ``enough`` (at least half
     the starting children, the first shown count) and ``group``; the last point with enough children is
-    repeated in the second group so the line carries on, greyed. Returns the frame and the starting count."""
+    repeated in the second group so the line carries on, greyed; ``{value}__low`` / ``{value}__high``, the point's
+    95% interval where the table has one and the value is shown. Returns the frame and the starting count."""
     rows = table.frame.to_dicts()
     counts = [r[children] if r[f"{children}__status"] == "shown" else None for r in rows]
     start = next((c for c in counts if c), None)
@@ -194,11 +195,14 @@ def cohort_frame(table: FigureTable, x: str, value: str, children: str) -> tuple
             "children_text": "c" if row[f"{children}__status"] == "c" else ("–" if count is None else str(count)),
             "group": "Half or more of the starting children" if enough else "Fewer than half: read with care",
             "label_here": True,
+            f"{value}__low": row.get(f"{value}__low") if shown else None,
+            f"{value}__high": row.get(f"{value}__high") if shown else None,
         }  # fmt: skip
         if not enough and previous_enough is not None:
             out.append({**previous_enough, "group": record["group"], "label_here": False})
         previous_enough = record if enough else None
         out.append(record)
     schema: dict[str, Any] = {x: table.frame.schema[x], value: pl.Float64, "status": pl.String, "children_text": pl.String,
-              "group": pl.String, "label_here": pl.Boolean}  # fmt: skip
+              "group": pl.String, "label_here": pl.Boolean, f"{value}__low": pl.Float64,
+              f"{value}__high": pl.Float64}  # fmt: skip
     return pl.DataFrame(out, schema=schema), start

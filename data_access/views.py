@@ -48,8 +48,8 @@ from data_access.protected import (
 )
 from data_access.registry import BOARD_FIGURES, FIGURES
 from data_access.snapshots import Snapshot
-from data_access.tables import long_form, only, sorted_board
-from data_access.uncertainty import shown_with_intervals
+from data_access.tables import TOTAL, long_form, only, sorted_board
+from data_access.uncertainty import disclose_with_intervals, shown_with_intervals, without_intervals
 
 __all__ = [
     "BOARD_FIGURES",
@@ -88,15 +88,16 @@ def applies_suppression(role: str, public: bool = False) -> bool:
     return public or policy_for(role).suppressed
 
 
-def _shown(
-    build: Callable[..., RawTable], snapshot: Snapshot, filters: Filters, role: str, public: bool, *args: Any
-) -> FigureTable:
+def _shown(build: Callable[..., RawTable], snapshot: Snapshot, filters: Filters, role: str, public: bool,
+           *args: Any, intervals: bool = False) -> FigureTable:  # fmt: skip
     """``build(snapshot, filters, *args)`` disclosed under the viewer's policy: exact, or computed on the keyed
-    snapshot with rule 6's inputs and rule 5's gate for the selection, then perturbed."""
+    snapshot with rule 6's inputs and rule 5's gate for the selection, then perturbed. ``intervals`` adds each
+    rate's 95% interval columns from the same shown counts (``uncertainty.disclose_with_intervals``)."""
+    shown = disclose_with_intervals if intervals else disclose
     if not applies_suppression(role, public):
-        return disclose(build(snapshot, filters, *args), False)
+        return shown(build(snapshot, filters, *args), False)
     snapshot, filters = protected_inputs(snapshot, filters)
-    return disclose(_gated(build(snapshot, filters, *args), snapshot, filters), True)
+    return shown(_gated(build(snapshot, filters, *args), snapshot, filters), True)
 
 
 def _as_at(as_at: date, role: str, public: bool) -> date:
@@ -289,30 +290,33 @@ def weekly_attendance(
 
 
 def monthly_absence(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:
-    """Authorised and unauthorised absence per month (``attendance.monthly_absence``), shown."""
-    return _shown(attendance.monthly_absence, snapshot, filters, role, public)
+    """Authorised and unauthorised absence per month (``attendance.monthly_absence``), shown with intervals."""
+    return _shown(attendance.monthly_absence, snapshot, filters, role, public, intervals=True)
 
 
 def attendance_around_enrolment(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
-    """Attendance by month from enrolment, −12 to +12 (``attendance.attendance_around_enrolment``), shown."""
-    return _shown(attendance.attendance_around_enrolment, snapshot, filters, role, public)
+    """Attendance by month from enrolment, −12 to +12 (``attendance.attendance_around_enrolment``), shown with
+    intervals."""
+    return _shown(attendance.attendance_around_enrolment, snapshot, filters, role, public, intervals=True)
 
 
 def school_monthly_attendance(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
-    """Attendance per school per month (``attendance.school_monthly_attendance``), shown."""
-    return _shown(attendance.school_monthly_attendance, snapshot, filters, role, public)
+    """Attendance per school per month (``attendance.school_monthly_attendance``), shown with intervals."""
+    return _shown(attendance.school_monthly_attendance, snapshot, filters, role, public, intervals=True)
 
 
 # ------------------------------------------------------------------------------------------------ assessments
 
 
 def sdq_bands(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:
-    """Children per SDQ band at baseline and latest, with shares and a total (``assessments.sdq_bands``)."""
-    return _shown(assessments.sdq_bands, snapshot, filters, role, public)
+    """Children per SDQ band at baseline and latest, with shares and their intervals (none on the total row,
+    100% by definition) and a total (``assessments.sdq_bands``)."""
+    table = _shown(assessments.sdq_bands, snapshot, filters, role, public, intervals=True)
+    return without_intervals(table, "level", TOTAL)
 
 
 def sdq_band_movement(

@@ -1,0 +1,211 @@
+"""95% intervals of the four trend and share views that had none (issue 12): absence by kind by month, each
+school's attendance by month, the SDQ band shares and attendance around enrolment, on tiny hand-built
+snapshots worked out on paper; for protected roles from the published counts (``tests/cellkey_oracle.py``);
+and the charts that draw them (error bars, a band, the interval in the tooltip)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import cellkey_oracle
+import polars as pl
+from builders import child, make_snapshot, school, sessions
+
+from dashboard.components import shown_table
+from data_access import chart_data, uncertainty, views
+from data_access.filters import Filters
+from data_access.intervals import attendance_estimate, wilson_interval
+from data_access.periods import academic_year, custom
+from data_access.snapshots import Snapshot, open_snapshot
+
+MON = date(2025, 9, 1)  # a Monday
+SEPTEMBER = custom(date(2025, 9, 1), date(2025, 9, 30))
+
+
+def build(tmp_path: Path, **tables: Any) -> Snapshot:
+    tables.setdefault("schools", [school("S01")])
+    return open_snapshot(make_snapshot(tmp_path, **tables))
+
+
+def three_children(tmp_path: Path) -> Snapshot:
+    """Ten possible sessions each in the week of 1 September 2025 (all enrolled 2 September 2024):
+    A all present; B 8 present, 1 authorised (I), 1 unauthorised (O); C 6 present, 2 I, 2 O.
+    SDQ total: A 5 → 4 (close to average both times), B 20 → 10 (very high → close to average),
+    C 13 → 14 (slightly raised both times)."""
+    attendance = [
+        *sessions("A", MON, ["/"] * 10),
+        *sessions("B", MON, ["/"] * 8 + ["I", "O"]),
+        *sessions("C", MON, ["/"] * 6 + ["I", "I", "O", "O"]),
+    ]
+    scores = {"A": (5, 4), "B": (20, 10), "C": (13, 14)}
+    assessments = [
+        {"child_id": c, "assessment_date": day, "wave": wave, "measure": "sdq_total", "score": float(score)}
+        for c, (first, last) in scores.items()
+        for day, wave, score in ((date(2024, 10, 1), "baseline", first), (date(2025, 7, 1), "review", last))
+    ]
+    return build(tmp_path, children=[child("A"), child("B"), child("C")], attendance=attendance,
+                 assessments=assessments)  # fmt: skip
+
+
+def test_absence_by_kind_by_month_on_paper(tmp_path: Path) -> None:
+    snap = three_children(tmp_path)
+    row = views.monthly_absence(snap, Filters(period=SEPTEMBER), "admin").frame.row(0, named=True)
+    # Authorised: a = (0, 1, 2) of n = (10, 10, 10): R = 3 ÷ 30 = 10%; residuals a − R·n = −1, 0, 1, Σ² = 2;
+    # SE = √(3/2 × 2) ÷ 30 = 5.7735%; 10 ± 1.96 × 5.7735 = −1.3 … 21.316 → 0.0 (clipped) to 21.3.
+    assert row["authorised_absence_rate"] == 10.0
+    assert (row["authorised_absence_rate__low"], row["authorised_absence_rate__high"]) == (0.0, 21.3)
+    expected = attendance_estimate([0, 1, 2], [10, 10, 10])
+    assert expected is not None and expected.interval is not None
+    assert expected.interval.rounded() == (0.0, 21.3)
+    # Unauthorised: the same counts (0, 1, 2): the same interval. Not the attendance rate's (57.4 to 100.0).
+    assert (row["unauthorised_absence_rate__low"], row["unauthorised_absence_rate__high"]) == (0.0, 21.3)
+
+
+def test_school_months_and_around_enrolment_on_paper(tmp_path: Path) -> None:
+    snap = three_children(tmp_path)
+    filters = Filters(period=SEPTEMBER)
+    # Present p = (10, 8, 6) of n = 10 each: R = 24 ÷ 30 = 80%; residuals 2, 0, −2, Σ² = 8;
+    # SE = √(3/2 × 8) ÷ 30 = √12 ÷ 30 = 11.547%; 80 ± 22.632 → 57.368 to 102.6 → 57.4 to 100.0 (clipped).
+    expected = attendance_estimate([10, 8, 6], [10, 10, 10])
+    assert expected is not None and expected.interval is not None
+    assert expected.interval.rounded() == (57.4, 100.0)
+    school_row = views.school_monthly_attendance(snap, filters, "admin").frame.row(0, named=True)
+    assert (school_row["school_id"], school_row["attendance_rate"]) == ("S01", 80.0)
+    assert (school_row["attendance_rate__low"], school_row["attendance_rate__high"]) == (57.4, 100.0)
+    around = views.attendance_around_enrolment(snap, filters, "admin")
+    # Enrolled in September 2024, sessions in September 2025: month 12; every other month has none.
+    by_offset = {r["month_offset"]: r for r in around.frame.iter_rows(named=True)}
+    assert by_offset[12]["attendance_rate"] == 80.0
+    assert (by_offset[12]["attendance_rate__low"], by_offset[12]["attendance_rate__high"]) == (57.4, 100.0)
+    assert by_offset[0]["attendance_rate"] is None and by_offset[0]["attendance_rate__low"] is None
+    # The table on screen (and its CSV) writes each rate with its interval.
+    shown = shown_table(around, {"attendance_rate": "Attendance rate (%)"}).frame
+    assert "80.0 (57.4 to 100.0)" in shown["Attendance rate (%)"].to_list()
+    # The cohort frame carries the interval to the chart, and not on a point with no value.
+    cohort, start = chart_data.cohort_frame(
+        around, "month_offset", "attendance_rate", "children_with_sessions"
+    )
+    twelve = cohort.filter(pl.col("month_offset") == 12).row(0, named=True)
+    assert (twelve["attendance_rate__low"], twelve["attendance_rate__high"]) == (57.4, 100.0) and start == 3
+
+
+def test_one_child_has_no_session_interval(tmp_path: Path) -> None:
+    snap = build(tmp_path, children=[child("A")], attendance=sessions("A", MON, ["/"] * 8 + ["I", "O"]))
+    row = views.school_monthly_attendance(snap, Filters(period=SEPTEMBER), "admin").frame.row(0, named=True)
+    assert row["attendance_rate"] == 80.0 and row["attendance_rate__low"] is None  # k = 1 < 2
+
+
+def test_sdq_band_shares_on_paper(tmp_path: Path) -> None:
+    snap = three_children(tmp_path)
+    table = views.sdq_bands(snap, Filters(period=academic_year(2025)), "admin")
+    rows = {r["level"]: r for r in table.frame.iter_rows(named=True)}
+    # Baseline: A close to average (5), C slightly raised (13), B very high (20): 1 of 3 each.
+    # Wilson 1 of 3, z² = 3.8416: centre (1 + 1.9208) ÷ 6.8416 = 0.42692; half-width
+    # 1.96 × √(1 × 2 ÷ 3 + 0.9604) ÷ 6.8416 = 0.36544 → 6.1% to 79.2%.
+    one_of_three = wilson_interval(1, 3)
+    assert one_of_three is not None and one_of_three.rounded() == (6.1, 79.2)
+    for band in ("close to average", "slightly raised", "very high"):
+        assert rows[band]["baseline_pct"] == 33.3
+        assert (rows[band]["baseline_pct__low"], rows[band]["baseline_pct__high"]) == (6.1, 79.2)
+    # Latest: A and B close to average (2 of 3), C slightly raised; high: 0 of 3 → 0 to z² ÷ (3 + z²) = 56.1%.
+    two_of_three = wilson_interval(2, 3)
+    assert two_of_three is not None
+    assert (rows["close to average"]["latest_pct__low"], rows["close to average"]["latest_pct__high"]) == (
+        two_of_three.rounded()
+    )
+    assert (rows["high"]["latest_pct__low"], rows["high"]["latest_pct__high"]) == (0.0, 56.1)
+    # The total is 100% of itself by definition: no interval there.
+    assert rows["Total"]["baseline_pct"] == 100.0 and rows["Total"]["baseline_pct__low"] is None
+    shown = shown_table(table, {"level": "Band", "baseline_pct": "% at baseline"}).frame
+    assert shown.row(0, named=True)["% at baseline"] == "33.3 (6.1 to 79.2)"
+    assert shown.row(-1, named=True)["% at baseline"] == "100.0"
+
+
+def twelve_children(tmp_path: Path) -> tuple[Snapshot, list[str]]:
+    """K00-K11: ten sessions each in the week of 1 September 2025, K00-K05 all present, K06-K11 8 present, 1 I
+    and 1 O; SDQ total baseline 5 (close to average) for K00-K07, 20 (very high) for K08-K11; latest 4 for all."""
+    ids = cellkey_oracle.children("K", 12)
+    attendance = [
+        r
+        for i, c in enumerate(ids)
+        for r in sessions(c, MON, ["/"] * 10 if i < 6 else ["/"] * 8 + ["I", "O"])
+    ]
+    assessments = [
+        {"child_id": c, "assessment_date": day, "wave": wave, "measure": "sdq_total", "score": float(score)}
+        for i, c in enumerate(ids)
+        for day, wave, score in ((date(2024, 10, 1), "baseline", 5 if i < 8 else 20),
+                                 (date(2025, 7, 1), "review", 4))
+    ]  # fmt: skip
+    return build(
+        tmp_path, children=[child(c) for c in ids], attendance=attendance, assessments=assessments
+    ), ids
+
+
+def test_protected_session_intervals_come_from_sessions_only_where_the_rate_is_shown(tmp_path: Path) -> None:
+    snap, ids = twelve_children(tmp_path)
+    filters = Filters(period=academic_year(2025))
+    shown_children = cellkey_oracle.published("children", ids)  # all 12 have sessions in September
+    exact = attendance_estimate([10] * 6 + [8] * 6, [10] * 12)
+    authorised = attendance_estimate([0] * 6 + [1] * 6, [10] * 12)
+    assert exact is not None and exact.interval is not None
+    assert authorised is not None and authorised.interval is not None
+    shown = isinstance(shown_children, int) and shown_children >= 10  # rule 4 for a rate of sessions
+    school_row = views.school_monthly_attendance(snap, filters, "councillor").frame.row(0, named=True)
+    month = views.monthly_absence(snap, filters, "councillor").frame.row(0, named=True)
+    around = views.attendance_around_enrolment(snap, filters, "councillor").frame
+    twelve = around.filter(pl.col("month_offset") == 12).row(0, named=True)
+    if shown:
+        # Contract 4.2: a rate of sessions and its interval come from sessions (exact), shown where the rate is.
+        assert (
+            school_row["attendance_rate__low"],
+            school_row["attendance_rate__high"],
+        ) == exact.interval.rounded()
+        assert (twelve["attendance_rate__low"], twelve["attendance_rate__high"]) == exact.interval.rounded()
+        assert (month["authorised_absence_rate__low"], month["authorised_absence_rate__high"]) == (
+            authorised.interval.rounded()
+        )
+    else:
+        assert school_row["attendance_rate__low"] is None and twelve["attendance_rate__low"] is None
+        assert month["authorised_absence_rate__low"] is None
+    assert shown, "the test snapshot is meant to show its rates (12 children, published ≥ 10)"
+
+
+def test_protected_sdq_band_intervals_come_from_the_published_counts(tmp_path: Path) -> None:
+    snap, ids = twelve_children(tmp_path)
+    table = views.sdq_bands(snap, Filters(period=academic_year(2025)), "councillor")
+    rows = {r["level"]: r for r in table.frame.iter_rows(named=True)}
+    with_both = cellkey_oracle.published("children", ids)
+    checked = 0
+    for band, members in (("close to average", ids[:8]), ("very high", ids[8:])):
+        count = cellkey_oracle.published("children", members)
+        row = rows[band]
+        if count == "c" or not isinstance(with_both, int) or with_both < 10:
+            assert row["baseline_pct__low"] is None and row["baseline_pct__high"] is None
+            continue
+        assert isinstance(count, int)
+        expected = wilson_interval(min(count, with_both), with_both)
+        assert expected is not None
+        assert (row["baseline_pct__num"], row["baseline_pct__den"]) == (count, with_both)
+        assert (row["baseline_pct__low"], row["baseline_pct__high"]) == expected.rounded()
+        checked += 1
+    assert checked, "at least one band is shown on the test snapshot"
+    # Nothing in a band: a true 0 is published as 0, so its interval is Wilson (0, published children).
+    zero = wilson_interval(0, with_both)
+    assert zero is not None
+    assert (rows["high"]["baseline_pct__low"], rows["high"]["baseline_pct__high"]) == zero.rounded()
+
+
+def test_protected_hidden_figures_have_no_interval(tmp_path: Path) -> None:
+    # Three children: fewer than 10 published, so no rate and no interval anywhere (rule 4/5).
+    snap = three_children(tmp_path)
+    filters = Filters(period=academic_year(2025))
+    for table, name in (
+        (views.monthly_absence(snap, filters, "councillor"), "authorised_absence_rate"),
+        (views.school_monthly_attendance(snap, filters, "commissioner"), "attendance_rate"),
+        (views.attendance_around_enrolment(snap, filters, "councillor"), "attendance_rate"),
+        (views.sdq_bands(snap, filters, "councillor"), "baseline_pct"),
+    ):
+        assert uncertainty.has_interval(table, name)
+        assert table.frame.get_column(f"{name}__low").drop_nulls().is_empty(), name
