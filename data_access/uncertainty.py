@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from data_access.cellkey import PublishedCount
 from data_access.disclosure import (
     SUPPRESSED,
     FigureSpec,
     FigureTable,
-    PublishedCount,
     RawTable,
     ShownValue,
     empty_table,
