@@ -192,14 +192,16 @@ figure_block(
             monthly.plottable(),
             ["month_start", "month"],
             {n: FIGURES[n].title for n in ("authorised_absence_rate", "unauthorised_absence_rate")},
+            intervals=True,
         ),
         x="month",
         x_type="N",
         y="value",
         series="series",
         status="value__status",
+        interval=("value__low", "value__high"),
         title="Absence by month and kind",
-        subtitle=FIGURES["monthly_absence"].unit,
+        subtitle=f"{FIGURES['monthly_absence'].unit}; bars: 95% intervals",
         description=description,
         x_title="Month",
         y_title=FIGURES["monthly_absence"].unit,
@@ -213,7 +215,7 @@ figure_block(
         "authorised_absence_rate": "Authorised absence (%)",
         "unauthorised_absence_rate": "Unauthorised absence (%)",
     },
-    note=FIGURES["monthly_absence"].definition,
+    note=FIGURES["monthly_absence"].definition + " " + uncertainty.BRACKETS_NOTE,
 )
 
 # ------------------------------------------------------------------------------------------------ around enrolment
@@ -243,13 +245,15 @@ figure_block(
         status="status",
         title=around_definition.title,
         subtitle=[
-            "Same children, aligned on their month of enrolment; numbers: children behind each point",
+            "Same children, aligned on their month of enrolment; numbers: children behind each point; bars: 95% "
+            "intervals",
             f"Grey, dashed: fewer than half of the {starting or '–'} children at the start",
         ],
         description=description,
         x_title="Months from enrolment (0 = month of enrolment)",
         y_title=RATE,
         marker=(0, "Enrolment"),
+        interval=("attendance_rate__low", "attendance_rate__high"),
     ),
     table=around,
     definitions=["attendance_rate"],
@@ -260,7 +264,8 @@ figure_block(
         "children_with_sessions": "Children with sessions",
     },
     note=f"**{around_definition.title}.** {around_definition.definition} Later months cover fewer and fewer "
-    "children (those enrolled longest), so a rise there may be who remains, not a change in attendance.",
+    "children (those enrolled longest), so a rise there may be who remains, not a change in attendance. "
+    + uncertainty.BRACKETS_NOTE,
 )
 
 page_footer(ctx, suppressed=any(shown_c))

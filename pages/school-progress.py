@@ -134,6 +134,7 @@ figure_block(
         description=description,
         y_title="Attendance (%)",
         comparators=comparators.lines("attendance_rate"),
+        interval=("attendance_rate__low", "attendance_rate__high"),
     ),
     table=monthly,
     definitions=["attendance_rate"],
@@ -143,7 +144,7 @@ figure_block(
         "month_start": "Month starting",
         "attendance_rate": "Attendance rate (%)",
     },
-    note=comparators.CAVEAT,
+    note=comparators.CAVEAT + " " + uncertainty.BRACKETS_NOTE,
 )
 
 # ------------------------------------------------------------------------------------------------ SDQ bands
@@ -163,15 +164,18 @@ figure_block(
     description=description,
     chart=partial(
         bar_chart,
-        long_form(bands.plottable(), ["level"], {"baseline_pct": "Baseline", "latest_pct": "Latest"}),
+        long_form(
+            bands.plottable(), ["level"], {"baseline_pct": "Baseline", "latest_pct": "Latest"}, intervals=True
+        ),
         x="level",
         y="value",
         series="series",
         status="value__status",
+        interval=("value__low", "value__high"),
         x_sort=band_names,
         percent=True,
         title="SDQ total difficulties bands",
-        subtitle="% of children with a baseline and a later score",
+        subtitle="% of children with a baseline and a later score; bars: 95% intervals",
         description=description,
         x_title="Band (teacher-rated total difficulties)",
         y_title="% of children",
@@ -185,7 +189,7 @@ figure_block(
         "baseline_pct": "% at baseline",
         "latest_pct": "% at latest",
     },
-    note=f"**{band_definition.title}.** {band_definition.definition}",
+    note=f"**{band_definition.title}.** {band_definition.definition} {uncertainty.BRACKETS_NOTE}",
 )
 description = "How many children moved to a better band, stayed in the same band or moved to a worse band."
 figure_block(

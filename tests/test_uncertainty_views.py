@@ -5,14 +5,22 @@ and the charts that draw them (error bars, a band, the interval in the tooltip).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import cellkey_oracle
 import polars as pl
+import pytest
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema import load_schema
+from apptest_support import find_block, open_page
+from apptest_support import shown_table as page_table
 from builders import child, make_snapshot, school, sessions
 
+from dashboard.charts import bar_chart, line_chart, long_form, small_multiples
+from dashboard.charts import uncertainty as charts
 from dashboard.components import shown_table
 from data_access import chart_data, uncertainty, views
 from data_access.filters import Filters
@@ -20,6 +28,7 @@ from data_access.intervals import attendance_estimate, wilson_interval
 from data_access.periods import academic_year, custom
 from data_access.snapshots import Snapshot, open_snapshot
 
+VEGA_LITE = load_schema()
 MON = date(2025, 9, 1)  # a Monday
 SEPTEMBER = custom(date(2025, 9, 1), date(2025, 9, 30))
 
@@ -209,3 +218,95 @@ def test_protected_hidden_figures_have_no_interval(tmp_path: Path) -> None:
     ):
         assert uncertainty.has_interval(table, name)
         assert table.frame.get_column(f"{name}__low").drop_nulls().is_empty(), name
+
+
+# ------------------------------------------------------------------------------------------------ charts
+
+
+def _layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every layer of a (possibly concatenated) spec."""
+    out: list[dict[str, Any]] = []
+    for part in [spec, *spec.get("vconcat", [])]:
+        out += part.get("layer", [])
+    return out
+
+
+def _interval_layer(spec: dict[str, Any], low: str, high: str, mark: str) -> dict[str, Any]:
+    found = [
+        layer
+        for layer in _layers(spec)
+        if layer["mark"]["type"] == mark
+        and layer["encoding"].get("y", {}).get("field") == low
+        and layer["encoding"].get("y2", {}).get("field") == high
+    ]
+    assert found, f"no {mark} from {low} to {high}"
+    return found[0]
+
+
+def _tooltip_titles(spec: dict[str, Any]) -> set[str]:
+    return {t.get("title") for layer in _layers(spec) for t in layer["encoding"].get("tooltip", [])}
+
+
+def test_the_charts_draw_the_intervals_and_name_them(tmp_path: Path) -> None:
+    snap = three_children(tmp_path)
+    filters = Filters(period=SEPTEMBER)
+    monthly = views.monthly_absence(snap, filters, "admin")
+    long = long_form(monthly.plottable(), ["month_start", "month"],
+                     {"authorised_absence_rate": "Authorised", "unauthorised_absence_rate": "Unauthorised"},
+                     intervals=True)  # fmt: skip
+    assert long["value__low"].to_list() == [0.0, 0.0] and long["value__high"].to_list() == [21.3, 21.3]
+    absence = line_chart(long, x="month", x_type="N", y="value", series="series", status="value__status",
+                         interval=("value__low", "value__high"), title="Absence", description="Absence.",
+                         x_title="Month", y_title="%").to_dict()  # fmt: skip
+    schools = views.school_monthly_attendance(snap, filters, "admin")
+    panels = small_multiples(schools.plottable(), x="month_start", y="attendance_rate", facet="school_name",
+                             status="attendance_rate__status", title="By school", description="By school.",
+                             y_title="%", interval=("attendance_rate__low", "attendance_rate__high")).to_dict()  # fmt: skip
+    bands = views.sdq_bands(snap, Filters(period=academic_year(2025)), "admin")
+    shares = bar_chart(long_form(bands.plottable(), ["level"], {"baseline_pct": "Baseline"}, intervals=True),
+                       x="level", y="value", series="series", status="value__status", percent=True,
+                       interval=("value__low", "value__high"), title="Bands", description="Bands.",
+                       x_title="Band", y_title="%").to_dict()  # fmt: skip
+    around = views.attendance_around_enrolment(snap, filters, "admin")
+    cohort, _ = chart_data.cohort_frame(around, "month_offset", "attendance_rate", "children_with_sessions")
+    line = charts.cohort_line(cohort, x="month_offset", y="attendance_rate", children="children_text",
+                              group="group", status="status", title="Cohort", description="A cohort.",
+                              x_title="Months", y_title="%",
+                              interval=("attendance_rate__low", "attendance_rate__high")).to_dict()  # fmt: skip
+    for spec, low, high, mark in (
+        (absence, "value__low", "value__high", "rule"),
+        (panels, "attendance_rate__low", "attendance_rate__high", "area"),
+        (shares, "value__low", "value__high", "rule"),
+        (line, "attendance_rate__low", "attendance_rate__high", "rule"),
+    ):
+        validate_jsonschema(spec, VEGA_LITE)
+        _interval_layer(spec, low, high, mark)
+        assert {"95% interval from", "95% interval to"} <= _tooltip_titles(spec)
+    assert "95% interval" in str(panels["title"])  # the band is named in the subtitle
+
+
+# ------------------------------------------------------------------------------------------------ the pages
+
+
+FOUR_BLOCKS = {
+    "attendance": {"absence_kinds": "value__low", "around_enrolment": "attendance_rate__low"},
+    "school_progress": {"school_trends": "attendance_rate__low", "sdq_bands": "value__low"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("page", "role"),
+    [("attendance", "allchild"), ("attendance", "councillor"), ("school_progress", "commissioner")],
+)
+def test_the_pages_draw_and_write_the_intervals(demo_env: Any, page: str, role: str) -> None:
+    at = open_page(page, role, {"period": "2025-26"})
+    assert not at.exception, at.exception
+    for key, low in FOUR_BLOCKS[page].items():
+        block = find_block(at.main, f"fig_{key}")
+        assert block is not None, key
+        specs = [json.loads(chart.proto.spec) for chart in block.get("vega_lite_chart")]
+        assert specs and low in json.dumps(specs), f"{key}: the chart draws no interval"
+        rows = page_table(at, key)
+        written = [v for row in rows for v in row.values() if " to " in v and "(" in v]
+        assert written, f"{key}: the table writes no interval"

@@ -54,7 +54,7 @@ def _x_encoding(frame: pl.DataFrame, x: str, x_type: str, title: str | None, x_s
 def _line_layers(frame: pl.DataFrame, *, x_enc: alt.X, x_tip: alt.Tooltip, y: str, y_title: str,
                  y_scale: alt.Scale, series: str | None, names: Sequence[str], status: str | None,
                  tooltip: Sequence[alt.Tooltip] = (), interval: tuple[str, str] | None = None,
-                 partial: str | None = None) -> list[alt.Chart]:  # fmt: skip
+                 partial: str | None = None, band: bool = False) -> list[alt.Chart]:  # fmt: skip
     tips = [x_tip, alt.Tooltip(f"{y}:Q", title=y_title, format=".1f"), *tooltip]
     if interval:
         tips += [alt.Tooltip(f"{interval[0]}:Q", title="95% interval from", format=".1f"),
@@ -71,7 +71,22 @@ def _line_layers(frame: pl.DataFrame, *, x_enc: alt.X, x_tip: alt.Tooltip, y: st
     layers: list[alt.Chart] = [mark.encode(**encoding, tooltip=tips)]
     # Layers are added only when they draw something: an empty mark layer is an unnamed graphic to a screen
     # reader (axe svg-img-alt).
-    if interval and interval[0] in frame.columns and frame.get_column(interval[0]).drop_nulls().len():
+    if (
+        band
+        and interval
+        and interval[0] in frame.columns
+        and frame.get_column(interval[0]).drop_nulls().len()
+    ):
+        # A light band behind the line (small panels: bars would crowd them); one area is one item, so its
+        # tooltip would name one month: the points' tooltips give each month's interval instead.
+        low, high = interval
+        shade = (
+            alt.Chart()
+            .mark_area(color=PALETTE[0], opacity=0.18, aria=False)
+            .encode(x=x_enc, y=alt.Y(f"{low}:Q", scale=y_scale), y2=alt.Y2(f"{high}:Q"))
+        )
+        layers.insert(0, shade)
+    elif interval and interval[0] in frame.columns and frame.get_column(interval[0]).drop_nulls().len():
         low, high = interval  # a 95% interval bar at each point, in its series' colour
         bar_colour = {"color": encoding["color"]} if series else {}
         bars = (
@@ -178,21 +193,27 @@ def small_multiples(
     status: str | None = None,
     comparators: pl.DataFrame | None = None,
     facet_sort: Sequence[str] | None = None,
+    interval: tuple[str, str] | None = None,
     scale: float = 1.0,
     height: int = 110,
 ) -> alt.TopLevelMixin:
     """One small line chart per ``facet`` value (e.g. a school), sharing axes, stacked to reflow at any width.
 
     Only the England comparator is drawn on the panels (unlabelled there: the subtitle names it).
+    ``interval``: the columns (low, high) of each point's 95% interval, drawn as a light band behind the line
+    and named in the tooltip.
     """
     x_enc, x_tip = _x_encoding(frame, x, "T", None, None, None)
     layers = _line_layers(frame, x_enc=x_enc, x_tip=x_tip, y=y, y_title=y_title, y_scale=_y_scale(frame, y, None, False),
-                          series=None, names=(), status=status,
+                          series=None, names=(), status=status, interval=interval, band=True,
                           tooltip=[alt.Tooltip(f"{facet}:N", title=" ")])  # fmt: skip
     england = comparator_layers(comparators, only="England", labelled=False)
     order = list(facet_sort) if facet_sort else frame.get_column(facet).unique(maintain_order=True).to_list()
+    subtitle = " ".join(
+        t for t in (england_subtitle(comparators), "Shaded: 95% interval." if interval else "") if t
+    )
     return finish(panels([*layers, *england], frame, by=facet, order=order, height=height, scale=scale),
-                  title=title, subtitle=england_subtitle(comparators), hidden=has_hidden(frame, status),
+                  title=title, subtitle=subtitle, hidden=has_hidden(frame, status),
                   description=description, scale=scale)  # fmt: skip
 
 

@@ -203,6 +203,7 @@ def cohort_line(
     y_title: str,
     status: str | None = None,
     marker: tuple[float, str] | None = None,
+    interval: tuple[str, str] | None = None,
     subtitle: str | Sequence[str] = "",
     scale: float = 1.0,
     width: int | str = "container",
@@ -211,7 +212,8 @@ def cohort_line(
     """A line over a cohort that shrinks along the x axis: the number of children behind each point written
     above it (``children``, text: a number or ``c``), and the line grey and dashed (``group`` is the second of
     ``COHORT_GROUPS``) where fewer than half of the starting children remain. ``frame`` repeats the last point
-    of the first group in the second so the line does not break."""
+    of the first group in the second so the line does not break. ``interval``: the columns (low, high) of each
+    point's 95% interval, drawn as a bar in the point's colour and named in the tooltip."""
     groups = list(COHORT_GROUPS)
     x_enc = alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1, labelAngle=0))
     y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False))
@@ -230,6 +232,9 @@ def cohort_line(
         alt.Tooltip(f"{children}:N", title="Children behind the point"),
         alt.Tooltip(f"{group}:N", title=" "),
     ]
+    if interval:
+        tips[2:2] = [alt.Tooltip(f"{interval[0]}:Q", title="95% interval from", format=".1f"),
+                     alt.Tooltip(f"{interval[1]}:Q", title="95% interval to", format=".1f")]  # fmt: skip
     line = (
         alt.Chart()
         .mark_line(point=True)
@@ -242,6 +247,10 @@ def cohort_line(
         .transform_filter("datum.label_here === true")
     )
     layers: list[alt.Chart] = [line, counts]
+    if interval and interval[0] in frame.columns and frame.get_column(interval[0]).drop_nulls().len():
+        # One bar per point (not again on the repeated point that carries the line on), in its group's colour.
+        bars = interval_bars(x_enc, *interval, colour=colour, status=status).encode(tooltip=tips)
+        layers.insert(0, bars.transform_filter("datum.label_here === true"))
     if status and status in frame.columns and bool((frame.get_column(status) == "c").any()):
         layers.append(
             alt.Chart()
