@@ -130,16 +130,24 @@ def render_chart(ctx: Any, figure: str, chart: ChartArg, *extra: Hashable, **kwa
 
 
 def shown_table(table: FigureTable | pl.DataFrame, labels: dict[str, str] | None) -> _ShownTable:
-    """The table as shown (strings, ``c`` and ``–``), its Arrow form and its CSV, made once per figure object.
+    """The table as shown (strings, ``c`` and ``–``), its Arrow form and its CSV, made once per table.
 
-    Figures come from ``dashboard.data.cached``, so a rerun that changed nothing passes the same object
-    again; a new object (new filters, or a frame made on the page) is converted afresh.
+    A ``FigureTable`` comes from ``dashboard.data.cached``, so a rerun that changed nothing passes the same
+    object again: it is matched by identity. A frame made on the page (a table reshaped for showing) is new on
+    every rerun, so it is matched by content: its schema and row hashes find the entry, and the frames must
+    then be equal, so a hash collision can never show another table.
     """
-    cache_key = (id(table), tuple(sorted((labels or {}).items())))
+    frame: pl.DataFrame | None = None
+    if isinstance(table, FigureTable):
+        cache_key: tuple[Hashable, ...] = (id(table), tuple(sorted((labels or {}).items())))
+    else:
+        frame = _shown_frame(table, labels)
+        cache_key = ("content", tuple(frame.schema.items()), tuple(frame.hash_rows().to_list()))
     found: _ShownTable | None = _recall(_tables, cache_key)
-    if found is not None and found.source is table:
+    if found is not None and (found.source is table if frame is None else found.frame.equals(frame)):
         return found
-    frame = _shown_frame(table, labels)
+    if frame is None:
+        frame = _shown_frame(table, labels)
     made = _ShownTable(source=table, frame=frame, arrow=arrow_table(frame), csv=csv_bytes(frame))
     _remember(_tables, cache_key, made)
     return made

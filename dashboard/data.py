@@ -31,6 +31,9 @@ _state_lock = threading.Lock()
 _state_cache: dict[str, tuple[float, SnapshotState]] = {}
 _figures: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
 _figures_lock = threading.Lock()
+_DERIVED_CACHE_SIZE = 1024
+_derived: OrderedDict[tuple[Hashable, ...], tuple[tuple[Any, ...], Any]] = OrderedDict()
+_derived_lock = threading.Lock()
 
 
 def current_state(root: Path | None = None) -> SnapshotState:
@@ -81,7 +84,43 @@ def cached(view: Callable[..., T], snapshot: Snapshot, *args: Hashable, **kwargs
     return value
 
 
+def _key_part(value: Any) -> Hashable:
+    """A value as part of a cache key: itself when hashable, a tuple for a list, else its identity."""
+    if isinstance(value, list | tuple):
+        return tuple(_key_part(item) for item in value)
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _key_part(v)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value  # type: ignore[no-any-return]
+
+
+def derived(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` once per (fn, arguments): a page's shaping of cached figures for a chart or a
+    table (a long form, comparator lines, the funnel's points), not redone on a rerun that changed nothing.
+
+    Frames and tables are matched by identity: figures come from ``cached``, so a rerun passes the same
+    objects again. The entry keeps its arguments alive, so an id in a key cannot be reused by another object
+    while the entry exists. Pass only objects from ``cached`` (a frame made on the page is new every rerun).
+    """
+    key = (fn.__module__, fn.__qualname__, _key_part(args), _key_part(sorted(kwargs.items())))
+    with _derived_lock:
+        if key in _derived:
+            _derived.move_to_end(key)
+            return _derived[key][1]  # type: ignore[no-any-return]
+    value = fn(*args, **kwargs)
+    with _derived_lock:
+        _derived[key] = ((*args, *kwargs.values()), value)
+        while len(_derived) > _DERIVED_CACHE_SIZE:
+            _derived.popitem(last=False)
+    return value
+
+
 def clear_figures() -> None:
-    """Forget every cached figure."""
+    """Forget every cached figure (and what pages derived from them)."""
     with _figures_lock:
         _figures.clear()
+    with _derived_lock:
+        _derived.clear()

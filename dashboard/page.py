@@ -10,14 +10,14 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import date
 from html import escape
-from typing import Final, NoReturn, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 import polars as pl
 import streamlit as st
 
 from dashboard import audit
 from dashboard.auth import Viewer, require_viewer
-from dashboard.data import cached, current_state, refresh_state
+from dashboard.data import cached, current_state, derived, refresh_state
 from dashboard.filters_ui import dismiss_notices, filter_sidebar
 from dashboard.registry import PAGES_BY_KEY, PageSpec
 from dashboard.text import plain
@@ -109,6 +109,11 @@ class PageContext:
             return cached(fn, self.snapshot, self.filters, self.role, *args, **kwargs)
         except SnapshotError as error:
             _unreadable(self.snapshot, error)
+
+    def derive(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` on figures from ``view``, once (``dashboard.data.derived``): a long form for a
+        chart, the funnel's points; not redone on a rerun that changed nothing."""
+        return derived(fn, *args, **kwargs)
 
     def audit_download(self, kind: str, title: str) -> None:
         """Record a download in the audit log (what and from which snapshot; never the figures)."""

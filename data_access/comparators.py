@@ -21,6 +21,7 @@ def benchmarks() -> pl.DataFrame:
     return pl.read_csv(BENCHMARKS_FILE, schema_overrides={"value": pl.Float64})
 
 
+@lru_cache(maxsize=32)
 def latest(indicator: str) -> pl.DataFrame:
     """The newest year's values of ``indicator`` for England, North West and Wigan (empty if none).
 
@@ -46,6 +47,7 @@ def latest(indicator: str) -> pl.DataFrame:
 CLOSE_COMPARATORS: Final = 1.5
 
 
+@lru_cache(maxsize=32)
 def lines(indicator: str) -> pl.DataFrame | None:
     """Comparator lines for a chart (``latest`` rows); values closer than ``CLOSE_COMPARATORS`` share one line.
 

@@ -63,7 +63,7 @@ tiles = st.columns(4)
 for column, (stage, label) in zip(tiles, STAGES.items(), strict=True):
     column.metric(label, value_text(total[stage]), border=True,
                   help=f"All selected schools, as at {as_at_text}.")  # fmt: skip
-funnel_long = long_form(funnel, series="stage").with_columns(
+funnel_long = ctx.derive(long_form, funnel, series="stage").with_columns(
     pl.col("school_id").replace(names).alias("school"), pl.col("stage").replace(STAGES)
 )
 funnel_title = f"Children identified, enrolled, active and completed by school, as at {as_at_text}"
@@ -82,7 +82,7 @@ figure_block(
 # ---------------------------------------------------------------------------------------- enrolments by month
 monthly = ctx.view(views.enrolments_by_month, as_at)
 tables.append(monthly)
-monthly_long = long_form(monthly, series="school_id").with_columns(
+monthly_long = ctx.derive(long_form, monthly, series="school_id").with_columns(
     pl.col("school_id").replace(names).alias("school")
 )
 monthly_title = f"Enrolments per month by school, up to {as_at_text}"
@@ -117,7 +117,7 @@ for characteristic, label in enrolment.CHARACTERISTICS.items():
     groups = table.frame.get_column("group").to_list()[:-1]
     figure_block(
         ctx, key=f"children_by_{key}", title=title, description=text,
-        chart=partial(bar_chart, long_form(table), x="group", y="value", status="value__status", x_sort=groups,
+        chart=partial(bar_chart, ctx.derive(long_form, table), x="group", y="value", status="value__status", x_sort=groups,
                         title=title, description=text, x_title=label, y_title="Children", height=220),
         table=table.display({"group": label, "children": "Children"}),
         suppressed=table.has_suppressed_values, definitions=["children"], note=note("children_by_characteristic"),
@@ -130,7 +130,7 @@ exits_title = "Children leaving the programme by exit reason"
 exits_text = "How many children in scope left the programme within the period, by the reason recorded."
 figure_block(
     ctx, key="exits_by_reason", title=exits_title, description=exits_text,
-    chart=partial(bar_chart, long_form(exits), x="reason", y="value", status="value__status",
+    chart=partial(bar_chart, ctx.derive(long_form, exits), x="reason", y="value", status="value__status",
                     x_sort=exits.frame.get_column("reason").to_list()[:-1], title=exits_title,
                     description=exits_text, x_title="Exit reason", y_title="Children"),
     table=exits.display({"reason": "Exit reason", "exits": "Children"}),

@@ -32,7 +32,7 @@ for by, labels, noun in (
 ):
     grid = ctx.view(views.referrals_by_month, by)
     tables.append(grid)
-    chart_frame = long_form(grid, series=by).with_columns(pl.col(by).replace(labels))
+    chart_frame = ctx.derive(long_form, grid, series=by).with_columns(pl.col(by).replace(labels))
     title = f"Referrals per month by {noun}"
     text = (f"How many referrals were made each month of the period for the children in scope, one row per {by}; "
             "the table's last row is the total for the period.")  # fmt: skip
@@ -68,7 +68,7 @@ yoy_note = (
 )
 figure_block(
     ctx, key="mh_year_on_year", title=yoy_title, description=yoy_text,
-    chart=partial(bar_chart, long_form(yoy, figures=[PER_100], include_total=True).with_columns(
+    chart=partial(bar_chart, ctx.derive(long_form, yoy, figures=[PER_100], include_total=True).with_columns(
                         low=yoy.frame.get_column(f"{PER_100}__low"), high=yoy.frame.get_column(f"{PER_100}__high")),
                     x="period", y="value", interval=("low", "high"),
                     x_sort=["Year before", "This period"], status="value__status",
@@ -120,7 +120,7 @@ else:
 # ------------------------------------------------------------------------------------------------ by school
 by_school = ctx.view(views.mental_health_by_school)
 tables.append(by_school)
-school_rows = long_form(by_school, figures=[PER_100]).with_columns(
+school_rows = ctx.derive(long_form, by_school, figures=[PER_100]).with_columns(
     pl.col("school_id").replace(names).alias("school")
 )
 school_title = "Mental health referrals per 100 children by school"

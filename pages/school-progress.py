@@ -57,7 +57,7 @@ funnel_name = st.selectbox(
     help="Each school's figure against its number of children, with the limits within which a school's figure "
     "would fall by chance alone if every school were like the programme as a whole.",
 )
-funnel = chart_data.funnel_of(board, funnel_name)
+funnel = ctx.derive(chart_data.funnel_of, board, funnel_name)
 funnel_figure = FIGURES[funnel_name]
 # Each point is labelled with its school id (names would overlap); the tooltip and the note give the names.
 points = funnel.schools.with_columns(

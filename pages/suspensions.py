@@ -45,7 +45,7 @@ term_text = (f"How many suspensions and permanent exclusions started in each of 
              "the end of the period, for the children in scope in each term.")  # fmt: skip
 figure_block(
     ctx, key="suspensions_by_term", title=term_title, description=term_text,
-    chart=partial(bar_chart, long_form(by_term, series="kind", figures=list(KINDS)).with_columns(pl.col("kind").replace(KINDS)),
+    chart=partial(bar_chart, ctx.derive(long_form, by_term, series="kind", figures=list(KINDS)).with_columns(pl.col("kind").replace(KINDS)),
                     x="period", y="value", series="kind", status="value__status", x_sort=term_order,
                     title=term_title, description=term_text, x_title="Term", y_title="Events"),
     table=period_table(by_term), suppressed=by_term.has_suppressed_values,
@@ -57,7 +57,7 @@ lost_title = "Sessions lost to suspension and exclusion per term"
 lost_text = "How many school sessions (half-days) the children in scope missed through suspensions and exclusions each term."
 figure_block(
     ctx, key="sessions_lost_by_term", title=lost_title, description=lost_text,
-    chart=partial(bar_chart, long_form(by_term, figures=["sessions_lost"]), x="period", y="value", status="value__status",
+    chart=partial(bar_chart, ctx.derive(long_form, by_term, figures=["sessions_lost"]), x="period", y="value", status="value__status",
                     x_sort=term_order, title=lost_title, description=lost_text, x_title="Term",
                     y_title=FIGURES["sessions_lost"].short_label),
     table=period_table(by_term).select("Period", "From", "To", LABELS["sessions_lost"]),
@@ -86,7 +86,7 @@ for rate, key in (("suspensions_per_100", "suspensions_per_100_by_year"),
     source = benchmark.get_column("source").first() if benchmark is not None and benchmark.height else None
     figure_block(
         ctx, key=key, title=title, description=text,
-        chart=partial(bar_chart, long_form(by_year, figures=[rate]), x="period", y="value", status="value__status",
+        chart=partial(bar_chart, ctx.derive(long_form, by_year, figures=[rate]), x="period", y="value", status="value__status",
                         x_sort=year_order, comparators=benchmark, title=title, description=text,
                         x_title="Academic year", y_title="Per 100 children", percent=True,
                         subtitle=f"Comparators: {source}" if source else ""),
@@ -103,7 +103,7 @@ school_title = "Suspensions and exclusions by school"
 school_text = "For each school, suspensions in the period for each 100 of its children in scope."
 figure_block(
     ctx, key="suspensions_by_school", title=school_title, description=school_text,
-    chart=partial(bar_chart, long_form(by_school, figures=["suspensions_per_100"]).with_columns(
+    chart=partial(bar_chart, ctx.derive(long_form, by_school, figures=["suspensions_per_100"]).with_columns(
                         pl.col("school_id").replace(names).alias("school")),
                     x="school", y="value", status="value__status", x_sort=list(names.values()), horizontal=True,
                     title=school_title, description=school_text, x_title="School",

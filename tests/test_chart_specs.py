@@ -148,6 +148,27 @@ def test_a_shown_table_is_converted_once_per_figure_object_and_matches_st_datafr
     components.clear_render_cache()
 
 
+def test_a_frame_made_on_the_page_is_matched_by_content_never_by_a_hash_alone() -> None:
+    components.clear_render_cache()
+    made = pl.DataFrame({"Period": ["Autumn", "Spring"], "Children": ["12", "c"]})
+    shown = components.shown_table(made, None)
+    # The next rerun makes an equal frame again: the same conversion is reused.
+    assert components.shown_table(made.clone(), None) is shown
+    # One cell different, or another column name or type, is converted afresh.
+    for other in (
+        made.with_columns(pl.Series("Children", ["13", "c"])),
+        made.rename({"Children": "Pupils"}),
+        made.with_columns(pl.Series("Children", [12, None])),
+    ):
+        assert components.shown_table(other, None) is not shown
+    # Even a forced hash collision shows the right table: the frames must be equal.
+    key = next(k for k, v in components._tables.items() if v is shown)
+    impostor = made.with_columns(pl.Series("Children", ["99", "c"]))
+    components._tables[("content", key[1], tuple(impostor.hash_rows().to_list()))] = shown
+    assert components.shown_table(impostor, None).frame.equals(impostor)
+    components.clear_render_cache()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ["allchild", "councillor"])
 @pytest.mark.parametrize("page", CHART_PAGES)
@@ -156,7 +177,7 @@ def test_a_rerun_that_changed_nothing_builds_no_chart(
 ) -> None:
     """Pages pass chart builders, not charts: building an altair chart (its encodings and properties are
     validated against the schema as they are set) took about 60% of the server's samples per page before
-    (issue 14's profile), even when the spec came from the cache."""
+    (issue 14's profile), even when the spec came from the cache. Tables are not converted again either."""
     at = open_page(page, role, query={"period": "2025-26"})
     assert not at.exception, at.exception
     sent = len(at.get("vega_lite_chart"))
@@ -167,8 +188,44 @@ def test_a_rerun_that_changed_nothing_builds_no_chart(
         built.append(type(self).__name__)
         original(self, *args, **kwargs)
 
+    converted: list[int] = []
+    original_arrow = components.arrow_table
+
+    def counting_arrow(frame: pl.DataFrame) -> Any:
+        converted.append(frame.height)
+        return original_arrow(frame)
+
     monkeypatch.setattr(alt.Chart, "__init__", counting_init)
+    monkeypatch.setattr(components, "arrow_table", counting_arrow)
     at.run()
     assert not at.exception, at.exception
     assert len(at.get("vega_lite_chart")) == sent, "the rerun sent the same charts"
     assert built == [], f"{page} built {len(built)} altair charts on a rerun that changed nothing"
+    assert converted == [], f"{page} converted {len(converted)} tables again on a rerun that changed nothing"
+
+
+def test_what_a_page_derives_from_cached_figures_is_made_once_per_object_and_arguments() -> None:
+    from dashboard import data
+
+    data.clear_figures()
+    calls: list[tuple[int, tuple[str, ...]]] = []
+
+    def shaped(table: FigureTable, figures: list[str], labels: dict[str, str]) -> pl.DataFrame:
+        calls.append((id(table), tuple(figures)))
+        return table.frame.select("school_id", *figures).rename(labels, strict=False)
+
+    frame = pl.DataFrame(
+        {"school_id": ["S01"], "a": [1], "a__status": ["shown"], "b": [2], "b__status": ["shown"]}
+    )
+    table = FigureTable(frame, keys=("school_id",), figures=("a", "b"), suppressed=False)
+    first = data.derived(shaped, table, ["a"], labels={"a": "A"})
+    # A rerun passes the same cached object and equal (new) lists and dicts: no second call.
+    assert data.derived(shaped, table, ["a"], labels={"a": "A"}) is first
+    assert len(calls) == 1
+    # Other arguments, or another object with equal contents (new filters), are made afresh.
+    data.derived(shaped, table, ["b"], labels={"a": "A"})
+    data.derived(shaped, table, ["a"], labels={"a": "Alpha"})
+    twin = FigureTable(frame.clone(), keys=("school_id",), figures=("a", "b"), suppressed=False)
+    data.derived(shaped, twin, ["a"], labels={"a": "A"})
+    assert len(calls) == 4
+    data.clear_figures()
