@@ -184,3 +184,35 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """When a test that drives a server fails, add what every thread of that server was doing (``py-spy dump``).
+
+    A wait that times out says only that the page never came; the server's stacks say whether it was hung
+    (a deadlock like the one the load test found), busy, or idle and waiting for the browser.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    for name in ("app_server", "fresh_server"):
+        server = funcargs.get(name)
+        if isinstance(server, Server) and server.process.poll() is None:
+            report.sections.append(
+                (f"{name}: py-spy dump of pid {server.process.pid}", _server_stacks(server))
+            )
+
+
+def _server_stacks(server: Server) -> str:
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        return "(py-spy is not installed: .venv/bin/pip install py-spy, it is in the dev extra)"
+    try:
+        done = subprocess.run([str(spy), "dump", "--pid", str(server.process.pid)], capture_output=True,
+                              text=True, timeout=60, check=False)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "(py-spy dump took over 60 s)"
+    return (done.stdout + done.stderr)[-20_000:]
