@@ -40,7 +40,8 @@ SHARE_SPECS: Final = (
 
 MOVEMENT_SPECS: Final = (
     FigureSpec("children", "count", "children"),
-    FigureSpec("children_pct", "rate", "children", "with_both", "with_both", cap=True),
+    # Shares of children (contract 4.2: Wilson on the shown count and children with both scores).
+    FigureSpec("children_pct", "rate", "children", "with_both", "with_both", cap=True, interval="wilson"),
 )
 
 MOVEMENTS: Final = (

@@ -322,8 +322,10 @@ def sdq_bands(snapshot: Snapshot, filters: Filters, role: str, *, public: bool =
 def sdq_band_movement(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
-    """Children whose SDQ band got better, stayed or got worse (``assessments.sdq_band_movement``), shown."""
-    return _shown(assessments.sdq_band_movement, snapshot, filters, role, public)
+    """Children whose SDQ band got better, stayed or got worse (``assessments.sdq_band_movement``), shown with
+    each share's interval (none on the total row, 100% by definition)."""
+    table = _shown(assessments.sdq_band_movement, snapshot, filters, role, public, intervals=True)
+    return without_intervals(table, "movement", TOTAL)
 
 
 def attainment_levels(

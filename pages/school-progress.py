@@ -199,15 +199,16 @@ figure_block(
     description=description,
     chart=partial(
         bar_chart,
-        long_form(movement.plottable(), ["movement"], {"children_pct": "Children"}),
+        long_form(movement.plottable(), ["movement"], {"children_pct": "Children"}, intervals=True),
         x="movement",
         y="value",
         series="series",
         status="value__status",
+        interval=("value__low", "value__high"),
         x_sort=list(assessments.MOVEMENTS),
         percent=True,
         title="Movement between SDQ bands",
-        subtitle="% of children with a baseline and a later score",
+        subtitle="% of children with a baseline and a later score; bars: 95% intervals",
         description=description,
         x_title="",
         y_title="% of children",
@@ -215,6 +216,7 @@ figure_block(
     table=movement,
     definitions=["sdq_total_improved_pct"],
     labels={"movement": "Movement", "children": "Children", "children_pct": "% of children"},
+    note=uncertainty.BRACKETS_NOTE,
 )
 
 # ------------------------------------------------------------------------------------------------ attainment

@@ -6,6 +6,7 @@ and the charts that draw them (error bars, a band, the interval in the tooltip).
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from builders import child, make_snapshot, school, sessions
 from dashboard.charts import bar_chart, line_chart, long_form, small_multiples
 from dashboard.charts import uncertainty as charts
 from dashboard.components import shown_table
-from data_access import chart_data, uncertainty, views
+from data_access import assessments, chart_data, uncertainty, views
 from data_access.filters import Filters
 from data_access.intervals import attendance_estimate, wilson_interval
 from data_access.periods import academic_year, custom
@@ -132,6 +133,33 @@ def test_sdq_band_shares_on_paper(tmp_path: Path) -> None:
     assert shown.row(-1, named=True)["% at baseline"] == "100.0"
 
 
+def test_sdq_movement_shares_on_paper(tmp_path: Path) -> None:
+    snap = three_children(tmp_path)
+    table = views.sdq_band_movement(snap, Filters(period=academic_year(2025)), "admin")
+    rows = {r["movement"]: r for r in table.frame.iter_rows(named=True)}
+    better, same, worse = assessments.MOVEMENTS
+    # B moved from very high to close to average (better); A and C stayed; nobody moved to a worse band.
+    # Better 1 of 3: Wilson 6.1% to 79.2% (worked out in test_sdq_band_shares_on_paper); same 2 of 3: the
+    # mirror image, 100 − 79.2 = 20.8% to 100 − 6.1 = 93.9%; worse 0 of 3: 0 to z² ÷ (3 + z²) = 56.1%.
+    assert (
+        rows[better]["children_pct"],
+        rows[better]["children_pct__low"],
+        rows[better]["children_pct__high"],
+    ) == (33.3, 6.1, 79.2)
+    assert (rows[same]["children_pct__low"], rows[same]["children_pct__high"]) == (20.8, 93.9)
+    assert (
+        rows[worse]["children_pct"],
+        rows[worse]["children_pct__low"],
+        rows[worse]["children_pct__high"],
+    ) == (0.0, 0.0, 56.1)
+    # The total is 100% of itself by definition: no interval there.
+    assert rows["Total"]["children_pct"] == 100.0 and rows["Total"]["children_pct__low"] is None
+    shown = shown_table(table, {"movement": "Movement", "children_pct": "% of children"}).frame
+    written = dict(zip(shown["Movement"].to_list(), shown["% of children"].to_list(), strict=True))
+    assert written == {better: "33.3 (6.1 to 79.2)", same: "66.7 (20.8 to 93.9)", worse: "0.0 (0.0 to 56.1)",
+                       "Total": "100.0"}  # fmt: skip
+
+
 def twelve_children(tmp_path: Path) -> tuple[Snapshot, list[str]]:
     """K00-K11: ten sessions each in the week of 1 September 2025, K00-K05 all present, K06-K11 8 present, 1 I
     and 1 O; SDQ total baseline 5 (close to average) for K00-K07, 20 (very high) for K08-K11; latest 4 for all."""
@@ -206,6 +234,34 @@ def test_protected_sdq_band_intervals_come_from_the_published_counts(tmp_path: P
     assert (rows["high"]["baseline_pct__low"], rows["high"]["baseline_pct__high"]) == zero.rounded()
 
 
+def test_protected_sdq_movement_intervals_come_from_the_published_counts(tmp_path: Path) -> None:
+    snap, ids = twelve_children(tmp_path)
+    table = views.sdq_band_movement(snap, Filters(period=academic_year(2025)), "councillor")
+    rows = {r["movement"]: r for r in table.frame.iter_rows(named=True)}
+    better, same, worse = assessments.MOVEMENTS
+    with_both = cellkey_oracle.published("children", ids)
+    assert isinstance(with_both, int) and with_both >= 10, "the test snapshot is meant to show its shares"
+    checked = 0
+    # K08-K11 moved from very high to close to average; K00-K07 stayed close to average.
+    for movement, members in ((better, ids[8:]), (same, ids[:8])):
+        count = cellkey_oracle.published("children", members)
+        row = rows[movement]
+        if count == "c":
+            assert row["children_pct__low"] is None and row["children_pct__high"] is None
+            continue
+        assert isinstance(count, int)
+        expected = wilson_interval(min(count, with_both), with_both)
+        assert expected is not None
+        assert (row["children_pct__num"], row["children_pct__den"]) == (count, with_both)
+        assert (row["children_pct__low"], row["children_pct__high"]) == expected.rounded()
+        checked += 1
+    assert checked, "at least one movement is shown on the test snapshot"
+    zero = wilson_interval(0, with_both)  # nobody moved to a worse band: a true 0 is published as 0
+    assert zero is not None
+    assert (rows[worse]["children_pct__low"], rows[worse]["children_pct__high"]) == zero.rounded()
+    assert rows["Total"]["children_pct__low"] is None
+
+
 def test_protected_hidden_figures_have_no_interval(tmp_path: Path) -> None:
     # Three children: fewer than 10 published, so no rate and no interval anywhere (rule 4/5).
     snap = three_children(tmp_path)
@@ -215,6 +271,7 @@ def test_protected_hidden_figures_have_no_interval(tmp_path: Path) -> None:
         (views.school_monthly_attendance(snap, filters, "commissioner"), "attendance_rate"),
         (views.attendance_around_enrolment(snap, filters, "councillor"), "attendance_rate"),
         (views.sdq_bands(snap, filters, "councillor"), "baseline_pct"),
+        (views.sdq_band_movement(snap, filters, "commissioner"), "children_pct"),
     ):
         assert uncertainty.has_interval(table, name)
         assert table.frame.get_column(f"{name}__low").drop_nulls().is_empty(), name
@@ -267,6 +324,11 @@ def test_the_charts_draw_the_intervals_and_name_them(tmp_path: Path) -> None:
                        x="level", y="value", series="series", status="value__status", percent=True,
                        interval=("value__low", "value__high"), title="Bands", description="Bands.",
                        x_title="Band", y_title="%").to_dict()  # fmt: skip
+    movement = views.sdq_band_movement(snap, Filters(period=academic_year(2025)), "admin")
+    moves = bar_chart(long_form(movement.plottable(), ["movement"], {"children_pct": "Children"}, intervals=True),
+                      x="movement", y="value", series="series", status="value__status", percent=True,
+                      interval=("value__low", "value__high"), title="Movement", description="Movement.",
+                      x_title="", y_title="%").to_dict()  # fmt: skip
     around = views.attendance_around_enrolment(snap, filters, "admin")
     cohort, _ = chart_data.cohort_frame(around, "month_offset", "attendance_rate", "children_with_sessions")
     line = charts.cohort_line(cohort, x="month_offset", y="attendance_rate", children="children_text",
@@ -277,6 +339,7 @@ def test_the_charts_draw_the_intervals_and_name_them(tmp_path: Path) -> None:
         (absence, "value__low", "value__high", "rule"),
         (panels, "attendance_rate__low", "attendance_rate__high", "area"),
         (shares, "value__low", "value__high", "rule"),
+        (moves, "value__low", "value__high", "rule"),
         (line, "attendance_rate__low", "attendance_rate__high", "rule"),
     ):
         validate_jsonschema(spec, VEGA_LITE)
@@ -288,16 +351,26 @@ def test_the_charts_draw_the_intervals_and_name_them(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------------ the pages
 
 
+WRITTEN = re.compile(r"\d+\.\d \(\d+\.\d to \d+\.\d\)")  # "88.3 (86.9 to 89.6)"
 FOUR_BLOCKS = {
     "attendance": {"absence_kinds": "value__low", "around_enrolment": "attendance_rate__low"},
-    "school_progress": {"school_trends": "attendance_rate__low", "sdq_bands": "value__low"},
+    "school_progress": {
+        "school_trends": "attendance_rate__low",
+        "sdq_bands": "value__low",
+        "sdq_movement": "value__low",
+    },
 }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("page", "role"),
-    [("attendance", "allchild"), ("attendance", "councillor"), ("school_progress", "commissioner")],
+    [
+        ("attendance", "allchild"),
+        ("attendance", "councillor"),
+        ("school_progress", "commissioner"),
+        ("school_progress", "allchild"),
+    ],
 )
 def test_the_pages_draw_and_write_the_intervals(demo_env: Any, page: str, role: str) -> None:
     at = open_page(page, role, {"period": "2025-26"})
@@ -306,7 +379,9 @@ def test_the_pages_draw_and_write_the_intervals(demo_env: Any, page: str, role: 
         block = find_block(at.main, f"fig_{key}")
         assert block is not None, key
         specs = [json.loads(chart.proto.spec) for chart in block.get("vega_lite_chart")]
-        assert specs and low in json.dumps(specs), f"{key}: the chart draws no interval"
+        drawn = [layer for spec in specs for layer in _layers(spec)
+                 if layer["encoding"].get("y", {}).get("field") == low and "y2" in layer["encoding"]]  # fmt: skip
+        assert drawn, f"{key}: the chart draws no interval"
         rows = page_table(at, key)
-        written = [v for row in rows for v in row.values() if " to " in v and "(" in v]
+        written = [v for row in rows for v in row.values() if WRITTEN.fullmatch(v)]
         assert written, f"{key}: the table writes no interval"
