@@ -35,6 +35,7 @@ from data_access.enrolment import children_in_scope
 from data_access.filters import Filters
 from data_access.periods import Period, mondays
 from data_access.registry import spec
+from data_access.uncertainty import WITH_SESSIONS, ratio_sums
 
 if TYPE_CHECKING:
     from data_access.snapshots import Snapshot
@@ -254,8 +255,8 @@ def weekly_attendance(snapshot: Snapshot, filters: Filters) -> RawTable:
     """Attendance rate per week of the period, and the same children's baseline year, one row per week and series.
 
     Keys: week_start (Monday), academic_week, series (``THIS_PERIOD`` or ``BASELINE``). Each point is a rate
-    suppressed on its own (present sessions, possible sessions, children with a possible session that week);
-    there is no total row. Weeks with no possible session in either series at the ends are left out; holiday
+    suppressed on its own (present sessions, possible sessions, children with a possible session that week),
+    with the sums over its children its 95% interval needs (``_per_point(sums=True)``); there is no total row. Weeks with no possible session in either series at the ends are left out; holiday
     weeks inside are kept as nothing-to-compute, so lines break there.
     """
     keys: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -271,7 +272,7 @@ def weekly_attendance(snapshot: Snapshot, filters: Filters) -> RawTable:
         return _nothing(keys, [RATE_SPEC])
     weeks = weeks.with_columns(academic_week=academic_week(pl.col("week_start")))
     current = _per_point(
-        period_buckets(snapshot, period, scope.get_column("child_idx")), ["week_start"], keys=scope
+        period_buckets(snapshot, period, scope.get_column("child_idx")), ["week_start"], keys=scope, sums=True
     )
     enrolled = pl.col("enrolled_date")
     # Per child (not per row, which would be slow at scale): the window's first day, and the start of the bucket
@@ -294,9 +295,10 @@ def weekly_attendance(snapshot: Snapshot, filters: Filters) -> RawTable:
         .with_columns(academic_week=academic_week(pl.col("week_start")))
     )
     baseline_rows = baseline_rows.join(week_numbers, on="week_start", how="inner")
-    baseline = _per_point(baseline_rows, ["academic_week"], keys=scope)
+    baseline = _per_point(baseline_rows, ["academic_week"], keys=scope, sums=True)
     current_frame, baseline_frame = pl.collect_all([current, baseline])
-    counts = ["present", "possible", "children"]
+    # With each week's sums over its children for the rate's 95% interval (``_per_point(sums=True)``).
+    counts = ["present", "possible", "children", *ratio_sums(RATE_SPEC), WITH_SESSIONS]
     if has_record_keys(scope):
         counts.append(f"children{KEY_SUFFIX}")
     raw = pl.concat(

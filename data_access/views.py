@@ -278,7 +278,8 @@ WEEKS_REFUSED: Final = (
 def weekly_attendance(
     snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False
 ) -> FigureTable:
-    """Attendance per week and the baseline year (``attendance.weekly_attendance``), for exact roles only.
+    """Attendance per week and the baseline year (``attendance.weekly_attendance``) with each week's 95% interval,
+    for exact roles only.
 
     Raises:
         SelectionRefused: for protected outputs: contract section 6, rule 6 allows calendar months only as the
@@ -286,7 +287,7 @@ def weekly_attendance(
     """
     if applies_suppression(role, public):
         raise SelectionRefused(WEEKS_REFUSED)
-    return _shown(attendance.weekly_attendance, snapshot, filters, role, public)
+    return _shown(attendance.weekly_attendance, snapshot, filters, role, public, intervals=True)
 
 
 def monthly_absence(snapshot: Snapshot, filters: Filters, role: str, *, public: bool = False) -> FigureTable:

@@ -71,8 +71,10 @@ else:
             y="attendance_rate",
             series="series",
             status="attendance_rate__status",
+            interval=("attendance_rate__low", "attendance_rate__high"),
+            band=True,
             title="Attendance rate by week",
-            subtitle="Same children: the period against their year before enrolment",
+            subtitle="Same children: the period against their year before enrolment; shaded: 95% intervals",
             description=description,
             x_title="Week starting",
             y_title=RATE,
@@ -88,7 +90,7 @@ else:
             "attendance_rate": RATE,
         },
         note=f"**{weekly_definition.title}.** {weekly_definition.definition} Gaps are weeks with no school sessions "
-        f"(holidays). {comparator_note('attendance_rate')}",
+        f"(holidays). {comparator_note('attendance_rate')} {uncertainty.BRACKETS_NOTE}",
     )
 
 # ------------------------------------------------------------------------------------------------ SPC by month

@@ -23,7 +23,7 @@ from builders import child, make_snapshot, school, sessions
 from dashboard.charts import bar_chart, line_chart, long_form, small_multiples
 from dashboard.charts import uncertainty as charts
 from dashboard.components import shown_table
-from data_access import assessments, chart_data, uncertainty, views
+from data_access import assessments, attendance, chart_data, uncertainty, views
 from data_access.filters import Filters
 from data_access.intervals import attendance_estimate, wilson_interval
 from data_access.periods import academic_year, custom
@@ -39,7 +39,7 @@ def build(tmp_path: Path, **tables: Any) -> Snapshot:
     return open_snapshot(make_snapshot(tmp_path, **tables))
 
 
-def three_children(tmp_path: Path) -> Snapshot:
+def three_children(tmp_path: Path, more_attendance: list[dict[str, Any]] | None = None) -> Snapshot:
     """Ten possible sessions each in the week of 1 September 2025 (all enrolled 2 September 2024):
     A all present; B 8 present, 1 authorised (I), 1 unauthorised (O); C 6 present, 2 I, 2 O.
     SDQ total: A 5 → 4 (close to average both times), B 20 → 10 (very high → close to average),
@@ -48,6 +48,7 @@ def three_children(tmp_path: Path) -> Snapshot:
         *sessions("A", MON, ["/"] * 10),
         *sessions("B", MON, ["/"] * 8 + ["I", "O"]),
         *sessions("C", MON, ["/"] * 6 + ["I", "I", "O", "O"]),
+        *(more_attendance or []),
     ]
     scores = {"A": (5, 4), "B": (20, 10), "C": (13, 14)}
     assessments = [
@@ -99,6 +100,55 @@ def test_school_months_and_around_enrolment_on_paper(tmp_path: Path) -> None:
     )
     twelve = cohort.filter(pl.col("month_offset") == 12).row(0, named=True)
     assert (twelve["attendance_rate__low"], twelve["attendance_rate__high"]) == (57.4, 100.0) and start == 3
+
+
+def test_weekly_attendance_and_its_baseline_on_paper(tmp_path: Path) -> None:
+    """This period: the week of 1 September 2025 as in ``three_children`` (p = 10, 8, 6 of 10); their baseline
+    year: the week of 4 September 2023 (the same week of the academic year, 5; within the 12 months before each
+    enrolled on 2 September 2024), p = 4, 6, 8 of 10 (the rest unauthorised absence)."""
+    old_week = date(2023, 9, 4)
+    baseline = [
+        r
+        for c, p in (("A", 4), ("B", 6), ("C", 8))
+        for r in sessions(c, old_week, ["/"] * p + ["O"] * (10 - p))
+    ]
+    snap = three_children(tmp_path, baseline)
+    table = views.weekly_attendance(snap, Filters(period=SEPTEMBER), "admin")
+    rows = {r["series"]: r for r in table.frame.iter_rows(named=True)}
+    assert len(table.frame) == 2 and {r["week_start"] for r in rows.values()} == {MON}
+    now, before = rows[attendance.THIS_PERIOD], rows[attendance.BASELINE]
+    # This period: R = 24 ÷ 30 = 80%, 57.4 to 100.0 (clipped; worked out in the school months test).
+    assert (now["attendance_rate"], now["attendance_rate__low"], now["attendance_rate__high"]) == (
+        80.0,
+        57.4,
+        100.0,
+    )
+    # Baseline: R = 18 ÷ 30 = 60%; residuals −2, 0, 2, Σ² = 8; SE = √(3/2 × 8) ÷ 30 = 11.547%;
+    # 60 ± 22.632 → 37.368 to 82.632 → 37.4 to 82.6.
+    expected = attendance_estimate([4, 6, 8], [10, 10, 10])
+    assert (
+        expected is not None and expected.interval is not None and expected.interval.rounded() == (37.4, 82.6)
+    )
+    assert (before["attendance_rate"], before["attendance_rate__low"], before["attendance_rate__high"]) == (
+        60.0,
+        37.4,
+        82.6,
+    )
+    shown = shown_table(table, {"series": "Series", "attendance_rate": "Attendance rate (%)"}).frame
+    written = dict(zip(shown["Series"].to_list(), shown["Attendance rate (%)"].to_list(), strict=True))
+    assert written == {
+        attendance.THIS_PERIOD: "80.0 (57.4 to 100.0)",
+        attendance.BASELINE: "60.0 (37.4 to 82.6)",
+    }
+    # The chart: a light band behind each series' line, in its colour, and the interval in the points' tooltips.
+    spec = line_chart(table.plottable(), x="week_start", y="attendance_rate", series="series",
+                      status="attendance_rate__status", interval=("attendance_rate__low", "attendance_rate__high"),
+                      band=True, title="Weekly", description="Weekly.", x_title="Week", y_title="%").to_dict()  # fmt: skip
+    validate_jsonschema(spec, VEGA_LITE)
+    area = _interval_layer(spec, "attendance_rate__low", "attendance_rate__high", "area")
+    assert area["encoding"]["color"]["field"] == "series" and area["encoding"]["color"]["legend"] is None
+    assert not [layer for layer in _layers(spec) if layer["mark"]["type"] == "rule"]  # a band, not bars
+    assert {"95% interval from", "95% interval to"} <= _tooltip_titles(spec)
 
 
 def test_one_child_has_no_session_interval(tmp_path: Path) -> None:
@@ -353,7 +403,11 @@ def test_the_charts_draw_the_intervals_and_name_them(tmp_path: Path) -> None:
 
 WRITTEN = re.compile(r"\d+\.\d \(\d+\.\d to \d+\.\d\)")  # "88.3 (86.9 to 89.6)"
 FOUR_BLOCKS = {
-    "attendance": {"absence_kinds": "value__low", "around_enrolment": "attendance_rate__low"},
+    "attendance": {
+        "weekly": "attendance_rate__low",
+        "absence_kinds": "value__low",
+        "around_enrolment": "attendance_rate__low",
+    },
     "school_progress": {
         "school_trends": "attendance_rate__low",
         "sdq_bands": "value__low",
@@ -377,6 +431,10 @@ def test_the_pages_draw_and_write_the_intervals(demo_env: Any, page: str, role: 
     assert not at.exception, at.exception
     for key, low in FOUR_BLOCKS[page].items():
         block = find_block(at.main, f"fig_{key}")
+        # Weeks are refused to protected roles (contract section 6, rule 6).
+        if key == "weekly" and role != "allchild":
+            assert block is None
+            continue
         assert block is not None, key
         specs = [json.loads(chart.proto.spec) for chart in block.get("vega_lite_chart")]
         drawn = [layer for spec in specs for layer in _layers(spec)

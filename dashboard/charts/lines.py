@@ -77,13 +77,20 @@ def _line_layers(frame: pl.DataFrame, *, x_enc: alt.X, x_tip: alt.Tooltip, y: st
         and interval[0] in frame.columns
         and frame.get_column(interval[0]).drop_nulls().len()
     ):
-        # A light band behind the line (small panels: bars would crowd them); one area is one item, so its
-        # tooltip would name one month: the points' tooltips give each month's interval instead.
+        # A light band behind the line (small panels and long weekly series: bars would crowd them), in its
+        # series' colour; one area is one item, so its tooltip would name one point: the points' tooltips give
+        # each point's interval instead.
         low, high = interval
+        band_colour: dict[str, Any] = {}
+        if series:  # the lines' colours, on no legend of its own
+            colours = alt.Scale(domain=list(names), range=list(PALETTE[: len(names)]))
+            band_colour["color"] = alt.Color(f"{series}:N", sort=list(names), scale=colours, legend=None)
         shade = (
             alt.Chart()
-            .mark_area(color=PALETTE[0], opacity=0.18, aria=False)
-            .encode(x=x_enc, y=alt.Y(f"{low}:Q", scale=y_scale), y2=alt.Y2(f"{high}:Q"))
+            .mark_area(
+                opacity=0.14 if series else 0.18, aria=False, **({} if series else {"color": PALETTE[0]})
+            )
+            .encode(x=x_enc, y=alt.Y(f"{low}:Q", scale=y_scale), y2=alt.Y2(f"{high}:Q"), **band_colour)
         )
         layers.insert(0, shade)
     elif interval and interval[0] in frame.columns and frame.get_column(interval[0]).drop_nulls().len():
@@ -150,14 +157,15 @@ def line_chart(
     tooltip: Sequence[alt.Tooltip] = (),
     interval: tuple[str, str] | None = None,
     partial: str | None = None,
+    band: bool = False,
     scale: float = 1.0,
     width: int | str = "container",
     height: int = 300,
 ) -> alt.TopLevelMixin:
     """Lines with points, one colour, dash and shape per series; gaps and ``c`` markers where suppressed.
 
-    ``interval``: the columns (low, high) of each point's 95% interval, drawn as a bar through the point and
-    named in the tooltip. ``partial``: a boolean column marking a point whose term or month is not over: drawn
+    ``interval``: the columns (low, high) of each point's 95% interval, drawn as a bar through the point (or,
+    with ``band``, as a light band behind each series' line, in its colour) and named in the tooltip. ``partial``: a boolean column marking a point whose term or month is not over: drawn
     as a hollow ring with the words "so far", never as if complete.
 
     ``x_type``: ``"T"`` dates (months or weeks, see ``time_axis``), ``"N"`` labels in ``x_sort`` or frame order,
@@ -167,7 +175,7 @@ def line_chart(
     names = series_names(frame, series) if series else []
     layers = _line_layers(frame, x_enc=x_enc, x_tip=x_tip, y=y, y_title=y_title, y_scale=_y_scale(frame, y, y_domain, zero),
                           series=series, names=names, status=status, tooltip=tooltip, interval=interval,
-                          partial=partial)  # fmt: skip
+                          partial=partial, band=band)  # fmt: skip
     layers.extend(comparator_layers(comparators))
     if x_marker is not None:
         at = alt.Chart(pl.DataFrame({"at": [x_marker[0]], "label": [x_marker[1]]}))
