@@ -317,11 +317,22 @@ def _shown_count(row: Mapping[str, Any], column: str) -> int | None:
     return int(row[column])
 
 
+def _capped_count(row: Mapping[str, Any], name: str) -> int | None:
+    """The shown numerator of the percentage ``name`` capped at its shown denominator, as rule 4 computes the
+    percentage and ``shown_with_intervals`` its Wilson interval (a published numerator can exceed its published
+    denominator); None where the percentage is not shown."""
+    count = _shown_count(row, f"{name}__num") if _shown_count(row, name) is not None else None
+    denominator = row.get(f"{name}__den")
+    if count is None or not isinstance(denominator, int) or isinstance(denominator, bool):
+        return count
+    return min(count, denominator)
+
+
 def change(name: str, now: Mapping[str, Any], before: Mapping[str, Any]) -> Change:
     """The change of figure ``name`` from ``before`` to ``now`` (rows of shown tables with their interval
     columns, e.g. the ``all`` rows of two ``views.board_table``s) and what it may be called (contract 4.3).
 
-    Percentages: Newcombe on the shown counts; rates per 100 and counts of events: the exact conditional
+    Percentages: Newcombe on the shown counts (the numerator capped at the denominator, as rule 4 does); rates per 100 and counts of events: the exact conditional
     test with the shown children as exposure; attendance: the normal test on the cluster-robust SEs;
     children: a census, no test; anything else (sessions lost): no test. No test when either side is
     ``c`` or null.
@@ -344,12 +355,9 @@ def change(name: str, now: Mapping[str, Any], before: Mapping[str, Any]) -> Chan
         return compare_attendance(_estimate(now, name), _estimate(before, name), better)
     if figure.interval == "wilson":
         return compare_proportions(
-            _shown_count(now, f"{name}__num") if _shown_count(now, name) is not None else None,
-            now.get(f"{name}__den"),
-            _shown_count(before, f"{name}__num") if _shown_count(before, name) is not None else None,
-            before.get(f"{name}__den"),
-            better,
-        )
+            _capped_count(now, name), now.get(f"{name}__den"),
+            _capped_count(before, name), before.get(f"{name}__den"), better,
+        )  # fmt: skip
     if figure.interval == "poisson":
         return compare_rates(
             _shown_count(now, f"{name}__num") if _shown_count(now, name) is not None else None,

@@ -19,7 +19,7 @@ from builders import child, make_snapshot, school, sessions
 from data_access import uncertainty, views
 from data_access.cli import main
 from data_access.filters import Filters
-from data_access.intervals import attendance_estimate, wilson_interval
+from data_access.intervals import attendance_estimate, compare_proportions, wilson_interval
 from data_access.periods import custom
 from data_access.snapshots import Snapshot, open_snapshot
 
@@ -198,6 +198,28 @@ def test_change_of_a_percentage_uses_newcombe_on_shown_counts() -> None:
     assert uncertainty.change(name, close, near).verdict == "no clear change"
     # A hidden side: no test.
     assert uncertainty.change(name, _row(name, "c"), near).verdict is None
+
+
+def test_change_of_a_percentage_caps_a_published_numerator_above_its_denominator() -> None:
+    name = "sdq_total_improved_pct"  # higher is better
+    # Cell key noise can publish a numerator above its denominator: 13 improved of 12 with both scores. Rule 4
+    # caps the shown percentage at 100.0, the Wilson interval uses 12 of 12, and so does the test of change.
+    now = _row(name, 100.0, **{f"{name}__num": 13, f"{name}__den": 12})
+    before = _row(name, 25.0, **{f"{name}__num": 3, f"{name}__den": 12})
+    # 12 of 12 against 3 of 12: difference 75 points. Newcombe: Wilson 12 of 12 is 0.7575 to 1 (12 ÷ 15.8416),
+    # Wilson 3 of 12 is 0.0893 to 0.5323; low = 0.75 − √((1 − 0.7575)² + (0.5323 − 0.25)²) = 0.378 > 0: better.
+    result = uncertainty.change(name, now, before)
+    assert result.verdict == "better" and result.difference == 75.0
+    assert result.low is not None and round(result.low, 1) == 37.8
+    assert result == compare_proportions(12, 12, 3, 12, "higher")
+    assert compare_proportions(13, 12, 3, 12, "higher").verdict is None  # uncapped: no test at all
+    # The same on the earlier side, read the other way: worse.
+    assert uncertainty.change(name, before, now).verdict == "worse"
+    # A percentage that is not shown still has no test, whatever its counts.
+    assert (
+        uncertainty.change(name, _row(name, "c", **{f"{name}__num": 13, f"{name}__den": 12}), before).verdict
+        is None
+    )
 
 
 def test_change_of_an_event_count_is_tested_through_its_rate() -> None:
