@@ -111,12 +111,7 @@ figure_block(
         title="Attendance rate by month", description=spc_text, y_title=RATE, status="status",
         subtitle=[f"Last {len(months)} months to {format_date(months[-1].end)}; hollow: month not over "
                   "(left out of the limits)", spc.summary]),
-    table=spc.table(RATE).with_columns(
-        pl.Series("95% interval", [
-            "" if lo is None else f"{lo:.1f} to {hi:.1f}"
-            for lo, hi in zip(monthly_rate.frame["attendance_rate__low"], monthly_rate.frame["attendance_rate__high"],
-                              strict=True)
-        ], dtype=pl.String)),
+    table=spc.table(RATE).with_columns(uncertainty.interval_column(monthly_rate, "attendance_rate")),
     suppressed=monthly_rate.has_suppressed_values,
     definitions=["attendance_rate"],
     note="**Variation:** " + spc.summary + " Statistical process control as in NHS England's Making Data Count; "

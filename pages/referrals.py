@@ -111,10 +111,12 @@ else:
             y_title="Referrals per 100 children", status="status",
             subtitle=[f"Last {len(months)} months to {months[-1].end:%-d %b %Y}; hollow: month not over",
                       spc.summary]),
-        table=spc.table("Referrals per 100 children"),
+        table=spc.table("Referrals per 100 children").with_columns(uncertainty.interval_column(monthly_mh, PER_100)),
         suppressed=monthly_mh.has_suppressed_values,
         definitions=["mental_health_referrals_per_100"],
-        note="**Variation:** " + spc.summary + " Statistical process control as in NHS England's Making Data Count.",
+        note="**Variation:** " + spc.summary + " Statistical process control as in NHS England's Making Data Count; "
+        "the chart's lines are process limits, not intervals: each month's own 95% interval (exact Poisson) is in "
+        "the table.",
     )  # fmt: skip
 
 # ------------------------------------------------------------------------------------------------ by school

@@ -443,3 +443,49 @@ def test_the_pages_draw_and_write_the_intervals(demo_env: Any, page: str, role: 
         rows = page_table(at, key)
         written = [v for row in rows for v in row.values() if WRITTEN.fullmatch(v)]
         assert written, f"{key}: the table writes no interval"
+
+
+# ------------------------------------------------------------------------- rates per 100 (referrals, suspensions)
+
+
+def garwood(count: int, children: int) -> tuple[float, float]:
+    """The exact Poisson 95% interval of ``count`` per 100 ``children`` straight from the chi-square quantiles
+    (contract 4.2, OHID's Fingertips guidance), rounded to one decimal: the data layer's code is not used."""
+    from scipy.stats import chi2
+
+    low = chi2.ppf(0.025, 2 * count) / 2 if count else 0.0
+    high = chi2.ppf(0.975, 2 * count + 2) / 2
+    return round(low * 100 / children, 1), round(high * 100 / children, 1)
+
+
+def forty_children(tmp_path: Path) -> tuple[Snapshot, list[str], list[str]]:
+    """A00-A19 at S01 and B00-B19 at S02, all in scope in 2025/26. Mental health referrals R0-R5 (A00-A05) and
+    R6 (B00) on 1 October 2025; suspensions E0-E6 (A00-A06) and E7 (B00) on 2 October 2025, and one permanent
+    exclusion P0 (A07) on 3 October 2025."""
+    a, b = cellkey_oracle.children("A", 20), cellkey_oracle.children("B", 20)
+    referrals = [{"referral_id": f"R{i}", "child_id": c, "referral_date": date(2025, 10, 1), "service": "camhs",
+                  "reason": "mental_health"} for i, c in enumerate([*a[:6], b[0]])]  # fmt: skip
+    events = [{"event_id": f"E{i}", "child_id": c, "start_date": date(2025, 10, 2), "kind": "suspension",
+               "sessions": 2} for i, c in enumerate([*a[:7], b[0]])]  # fmt: skip
+    events.append({"event_id": "P0", "child_id": a[7], "start_date": date(2025, 10, 3),
+                   "kind": "permanent_exclusion", "sessions": 1})  # fmt: skip
+    snap = build(tmp_path, schools=[school("S01"), school("S02")],
+                 children=[child(c, school_id="S01") for c in a] + [child(c, school_id="S02") for c in b],
+                 referrals=referrals, suspensions=events)  # fmt: skip
+    return snap, a, b
+
+
+PER_100 = "mental_health_referrals_per_100"
+
+
+def test_the_spc_table_writes_each_months_interval(tmp_path: Path) -> None:
+    from data_access.periods import months_up_to
+
+    snap, _, _ = forty_children(tmp_path)
+    months = months_up_to(date(2025, 12, 31), date(2025, 9, 1))
+    monthly = views.by_period(snap, Filters(period=academic_year(2025)), "admin", months, views.MH_SPECS)
+    column = uncertainty.interval_column(monthly, PER_100)
+    october = monthly.frame.get_column("period").to_list().index("Oct 2025")
+    assert column.name == "95% interval"
+    assert column[october] == "{:.1f} to {:.1f}".format(*garwood(7, 40))
+    assert column[october - 1] == "{:.1f} to {:.1f}".format(*garwood(0, 40))  # September: none, 0.0 to 9.2
