@@ -72,23 +72,34 @@ def long_form(
     value: str = "value",
     include_total: bool = False,
     figures: Sequence[str] | None = None,
+    intervals: bool = False,
 ) -> pl.DataFrame:
     """A wide table's shown values as long rows for a chart: keys, ``series``, ``value``, ``value__status``.
 
     Suppressed cells stay null with status ``c`` (a chart draws a gap, never 0). Rows whose first key is the
     total (``Total``, ``all``, ``All …``) are left out unless ``include_total``. ``figures`` picks some of the
-    table's figures (default all).
+    table's figures (default all). ``intervals`` adds each figure's shown 95% interval ``f__low`` / ``f__high``
+    (``uncertainty.shown_with_intervals``) as ``value__low`` / ``value__high``: null where the figure has none or
+    is not shown (a hidden rate has no interval).
     """
     frame = table.frame
     if not include_total and frame.height:
         first = table.keys[0]
         frame = frame.filter(~pl.col(first).cast(pl.String).is_in([TOTAL, "all", ALL_IN_SCOPE, ALL_EXITS]))
+
+    def bound(name: str, end: str) -> pl.Expr:
+        column = f"{name}__{end}"
+        found = pl.col(column) if column in frame.columns else pl.lit(None)
+        shown = pl.when(pl.col(f"{name}__status") == "shown").then(found.cast(pl.Float64))
+        return shown.otherwise(None).alias(f"{value}__{end}")
+
     parts = [
         frame.select(
             *table.keys,
             pl.lit(name, pl.String).alias(series),
             pl.col(name).cast(pl.Float64).alias(value),
             pl.col(f"{name}__status").alias(f"{value}__status"),
+            *((bound(name, "low"), bound(name, "high")) if intervals else ()),
         )
         for name in (figures or table.figures)
     ]

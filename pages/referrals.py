@@ -122,7 +122,7 @@ else:
 # ------------------------------------------------------------------------------------------------ by school
 by_school = ctx.view(views.mental_health_by_school)
 tables.append(by_school)
-school_rows = ctx.derive(long_form, by_school, figures=[PER_100]).with_columns(
+school_rows = ctx.derive(long_form, by_school, figures=[PER_100], intervals=True).with_columns(
     pl.col("school_id").replace(names).alias("school")
 )
 school_title = "Mental health referrals per 100 children by school"
@@ -131,12 +131,14 @@ figure_block(
     ctx, key="mh_by_school", title=school_title, description=school_text,
     chart=partial(bar_chart, school_rows, x="school", y="value", status="value__status", horizontal=True,
                     x_sort=list(names.values()), title=school_title, description=school_text,
-                    x_title="School", y_title="Referrals per 100 children", percent=True),
+                    x_title="School", y_title="Referrals per 100 children", percent=True,
+                    interval=("value__low", "value__high"), subtitle="Black bars: 95% intervals"),
     table=uncertainty.display_with_intervals(by_school, {"school_id": "School", **MH_LABELS}).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=by_school.has_suppressed_values,
     definitions=["mental_health_referrals", "mental_health_referrals_per_100", "children"],
-    note="A rate is also hidden (c) wherever its count is hidden, so the count cannot be worked back from it.",
+    note="A rate is also hidden (c) wherever its count is hidden, so the count cannot be worked back from it. "
+    + uncertainty.BRACKETS_NOTE,
 )  # fmt: skip
 
 page_footer(ctx, suppressed=any(t.has_suppressed_values for t in tables))

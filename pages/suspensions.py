@@ -86,14 +86,15 @@ for rate, key in (("suspensions_per_100", "suspensions_per_100_by_year"),
     source = benchmark.get_column("source").first() if benchmark is not None and benchmark.height else None
     figure_block(
         ctx, key=key, title=title, description=text,
-        chart=partial(bar_chart, ctx.derive(long_form, by_year, figures=[rate]), x="period", y="value", status="value__status",
-                        x_sort=year_order, comparators=benchmark, title=title, description=text,
+        chart=partial(bar_chart, ctx.derive(long_form, by_year, figures=[rate], intervals=True), x="period", y="value",
+                        status="value__status", x_sort=year_order, comparators=benchmark, title=title, description=text,
                         x_title="Academic year", y_title="Per 100 children", percent=True,
-                        subtitle=f"Comparators: {source}" if source else ""),
+                        interval=("value__low", "value__high"),
+                        subtitle=[*([f"Comparators: {source}"] if source else []), "Black bars: 95% intervals"]),
         table=period_table(by_year).select("Period", "From", "To", LABELS["children"],
                                            LABELS[rate.removesuffix("_per_100")], LABELS[rate]),
         suppressed=by_year.has_suppressed_values, definitions=[rate, rate.removesuffix("_per_100"), "children"],
-        note=comparison_note,
+        note=comparison_note + " " + uncertainty.BRACKETS_NOTE,
     )  # fmt: skip
 
 # ------------------------------------------------------------------------------------------------ by school
@@ -103,15 +104,17 @@ school_title = "Suspensions and exclusions by school"
 school_text = "For each school, suspensions in the period for each 100 of its children in scope."
 figure_block(
     ctx, key="suspensions_by_school", title=school_title, description=school_text,
-    chart=partial(bar_chart, ctx.derive(long_form, by_school, figures=["suspensions_per_100"]).with_columns(
+    chart=partial(bar_chart, ctx.derive(long_form, by_school, figures=["suspensions_per_100"], intervals=True).with_columns(
                         pl.col("school_id").replace(names).alias("school")),
                     x="school", y="value", status="value__status", x_sort=list(names.values()), horizontal=True,
                     title=school_title, description=school_text, x_title="School",
-                    y_title=FIGURES["suspensions_per_100"].title, percent=True),
+                    y_title=FIGURES["suspensions_per_100"].title, percent=True,
+                    interval=("value__low", "value__high"), subtitle="Black bars: 95% intervals"),
     table=uncertainty.display_with_intervals(by_school, {"school_id": "School"} | LABELS).with_columns(
         pl.col("School").replace(names | {"all": ALL_SCHOOLS})),
     suppressed=by_school.has_suppressed_values, definitions=list(SHOWN),
-    note="A rate is also hidden (c) wherever its count is hidden, so the count cannot be worked back from it.",
+    note="A rate is also hidden (c) wherever its count is hidden, so the count cannot be worked back from it. "
+    + uncertainty.BRACKETS_NOTE,
 )  # fmt: skip
 
 page_footer(ctx, suppressed=any(t.has_suppressed_values for t in tables))

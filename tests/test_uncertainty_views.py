@@ -478,6 +478,95 @@ def forty_children(tmp_path: Path) -> tuple[Snapshot, list[str], list[str]]:
 PER_100 = "mental_health_referrals_per_100"
 
 
+def test_rates_per_100_by_school_and_by_year_on_paper(tmp_path: Path) -> None:
+    snap, _, _ = forty_children(tmp_path)
+    filters = Filters(period=academic_year(2025))
+    mh = views.mental_health_by_school(snap, filters, "admin")
+    rows = {r["school_id"]: r for r in mh.frame.to_dicts()}
+    # S01: 6 referrals per 20 children = 30.0 (11.0 to 65.3); all: 7 per 40 = 17.5 (7.0 to 36.1).
+    assert (rows["S01"][PER_100], uncertainty.interval_of(rows["S01"], PER_100)) == (30.0, garwood(6, 20))
+    assert (rows["all"][PER_100], uncertainty.interval_of(rows["all"], PER_100)) == (17.5, garwood(7, 40))
+    assert garwood(6, 20) == (11.0, 65.3)
+    long = views.long_form(mh, figures=[PER_100], intervals=True)
+    assert long.select("school_id", "value", "value__low", "value__high").rows() == [
+        ("S01", 30.0, *garwood(6, 20)), ("S02", 5.0, *garwood(1, 20)),
+    ]  # fmt: skip
+    written = uncertainty.display_with_intervals(mh).get_column(PER_100).to_list()
+    assert written == ["30.0 (11.0 to 65.3)", "5.0 (0.1 to 27.9)", "17.5 (7.0 to 36.1)"]
+
+    susp = views.suspensions_by_school(snap, filters, "admin")
+    s = {r["school_id"]: r for r in susp.frame.to_dicts()}
+    assert uncertainty.interval_of(s["S01"], "suspensions_per_100") == garwood(7, 20)
+    long = views.long_form(susp, figures=["suspensions_per_100"], intervals=True)
+    assert long.get_column("value__high").to_list() == [garwood(7, 20)[1], garwood(1, 20)[1]]
+
+    year = views.suspensions_by_period(snap, filters, "admin", [academic_year(2025)])
+    row = year.frame.row(0, named=True)
+    assert uncertainty.interval_of(row, "suspensions_per_100") == garwood(8, 40)
+    assert uncertainty.interval_of(row, "permanent_exclusions_per_100") == garwood(1, 40)
+    long = views.long_form(year, figures=["permanent_exclusions_per_100"], intervals=True)
+    assert long.select("value", "value__low", "value__high").row(0) == (2.5, *garwood(1, 40))
+    # Without ``intervals`` the long form is as before (the charts that draw counts).
+    assert views.long_form(year, figures=["suspensions"]).columns == [
+        "order",
+        "period",
+        "period_key",
+        "start",
+        "end",
+        "series",
+        "value",
+        "value__status",
+    ]
+
+
+def test_protected_rates_per_100_intervals_come_from_the_published_counts(tmp_path: Path) -> None:
+    snap, a, b = forty_children(tmp_path)
+    filters = Filters(period=academic_year(2025))
+    children = cellkey_oracle.published("children", [*a, *b])
+    referrals = cellkey_oracle.published("referrals", ["R0", "R1", "R2", "R3", "R4", "R5", "R6"])
+    suspensions = cellkey_oracle.published("suspensions", [f"E{i}" for i in range(8)])
+    assert isinstance(children, int) and isinstance(referrals, int) and isinstance(suspensions, int), (
+        "the test snapshot is meant to show its all-schools rates"
+    )
+    mh = views.mental_health_by_school(snap, filters, "councillor")
+    total = mh.frame.filter(pl.col("school_id") == "all").row(0, named=True)
+    assert uncertainty.interval_of(total, PER_100) == garwood(referrals, children)
+    long = views.long_form(mh, figures=[PER_100], intervals=True, include_total=True)
+    assert long.filter(pl.col("school_id") == "all").select("value__low", "value__high").row(0) == garwood(
+        referrals, children
+    )
+    # A school's rate hidden (c) has no interval in the chart's rows either.
+    hidden = long.filter(pl.col("value__status") != "shown")
+    assert hidden.get_column("value__low").drop_nulls().is_empty()
+    year = views.suspensions_by_period(snap, filters, "commissioner", [academic_year(2025)])
+    row = year.frame.row(0, named=True)
+    if row["suspensions_per_100__status"] == "shown":
+        assert uncertainty.interval_of(row, "suspensions_per_100") == garwood(suspensions, row["children"])
+    else:
+        assert uncertainty.interval_of(row, "suspensions_per_100") is None
+
+
+def test_the_rate_per_100_bars_draw_the_intervals_and_name_them(tmp_path: Path) -> None:
+    snap, _, _ = forty_children(tmp_path)
+    filters = Filters(period=academic_year(2025))
+    mh = views.mental_health_by_school(snap, filters, "admin")
+    by_school = bar_chart(views.long_form(mh, figures=[PER_100], intervals=True), x="school_id", y="value",
+                          status="value__status", horizontal=True, percent=True, interval=("value__low", "value__high"),
+                          title="By school", description="By school.", x_title="School",
+                          y_title="Per 100").to_dict()  # fmt: skip
+    year = views.suspensions_by_period(snap, filters, "admin", [academic_year(2025)])
+    by_year = bar_chart(views.long_form(year, figures=["suspensions_per_100"], intervals=True), x="period",
+                        y="value", status="value__status", percent=True, interval=("value__low", "value__high"),
+                        title="By year", description="By year.", x_title="Year", y_title="Per 100").to_dict()  # fmt: skip
+    for spec, axis in ((by_school, "x"), (by_year, "y")):
+        validate_jsonschema(spec, VEGA_LITE)
+        rules = [layer for layer in _layers(spec) if layer["mark"]["type"] == "rule"
+                 and layer["encoding"].get(axis, {}).get("field") == "value__low"
+                 and layer["encoding"].get(f"{axis}2", {}).get("field") == "value__high"]  # fmt: skip
+        assert rules, "no error bar"
+        assert {"95% interval from", "95% interval to"} <= _tooltip_titles(spec)
+
+
 def test_the_spc_table_writes_each_months_interval(tmp_path: Path) -> None:
     from data_access.periods import months_up_to
 
@@ -489,3 +578,50 @@ def test_the_spc_table_writes_each_months_interval(tmp_path: Path) -> None:
     assert column.name == "95% interval"
     assert column[october] == "{:.1f} to {:.1f}".format(*garwood(7, 40))
     assert column[october - 1] == "{:.1f} to {:.1f}".format(*garwood(0, 40))  # September: none, 0.0 to 9.2
+
+
+def test_a_hidden_rate_has_no_interval_in_the_long_form() -> None:
+    # A rate hidden after its interval was worked out (``hide_rates_with_counts``: its count is c) draws no bar.
+    frame = pl.DataFrame({"school_id": ["S01", "S02"], PER_100: [30.0, None], f"{PER_100}__status": ["shown", "c"],
+                          f"{PER_100}__low": [11.0, 0.1], f"{PER_100}__high": [65.3, 27.9]})  # fmt: skip
+    table = views.FigureTable(frame, ("school_id",), (PER_100,), True)
+    long = views.long_form(table, intervals=True)
+    assert long.select("value__low", "value__high").rows() == [(11.0, 65.3), (None, None)]
+    assert uncertainty.interval_column(table, PER_100).to_list() == ["11.0 to 65.3", ""]
+
+
+RATE_BLOCKS = {
+    "referrals": ("mh_by_school",),
+    "suspensions": ("suspensions_per_100_by_year", "exclusions_per_100_by_year", "suspensions_by_school"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("page", "role"), [("referrals", "allchild"), ("suspensions", "councillor")])
+def test_the_rate_per_100_pages_draw_and_write_the_intervals(demo_env: Any, page: str, role: str) -> None:
+    at = open_page(page, role, {"period": "2025-26"})
+    assert not at.exception, at.exception
+    for key in RATE_BLOCKS[page]:
+        block = find_block(at.main, f"fig_{key}")
+        assert block is not None, key
+        specs = [json.loads(chart.proto.spec) for chart in block.get("vega_lite_chart")]
+        drawn = [layer for spec in specs for layer in _layers(spec) if layer["mark"]["type"] == "rule"
+                 and any(layer["encoding"].get(a, {}).get("field") == "value__low"
+                         and layer["encoding"].get(f"{a}2", {}).get("field") == "value__high" for a in ("x", "y"))]  # fmt: skip
+        assert drawn, f"{key}: the chart draws no interval"
+        assert {"95% interval from", "95% interval to"} <= {
+            t.get("title") for s in specs for t in _tooltip_titles_of(s)
+        }
+        assert any("95% interval" in str(s.get("title")) for s in specs), (
+            f"{key}: the subtitle does not say so"
+        )
+        written = [v for row in page_table(at, key) for v in row.values() if WRITTEN.fullmatch(v)]
+        assert written, f"{key}: the table writes no interval"
+    if page == "referrals":  # the SPC table: each month's value, then its interval (the chart draws limits)
+        rows = page_table(at, "mh_spc")
+        assert all("95% interval" in row for row in rows)
+        assert any(re.fullmatch(r"\d+\.\d to \d+\.\d", row["95% interval"]) for row in rows)
+
+
+def _tooltip_titles_of(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for layer in _layers(spec) for t in layer["encoding"].get("tooltip", [])]
