@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from apptest_support import find_block, open_page
@@ -135,3 +137,56 @@ def test_the_app_button_makes_the_same_file_as_the_command_line(demo_env: Snapsh
     assert result.returncode == 0, result.stderr
     in_app = board_pack_bytes(demo_env, date(2025, 8, 1), date(2026, 7, 31), ("S03",))
     assert in_app == out.read_bytes()
+
+
+def _layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [layer for part in [spec, *spec.get("vconcat", [])] for layer in part.get("layer", [])]
+
+
+# The story's rate charts and the interval columns each draws; the suspensions chart draws counts (no interval).
+STORY_INTERVALS = {
+    "attendance": ("low", "high"),
+    "persistent_absence": ("persistent_absence_rate__low", "persistent_absence_rate__high"),
+    "referrals": ("mental_health_referrals_per_100__low", "mental_health_referrals_per_100__high"),
+}
+WRITTEN = re.compile(r"\d+\.\d \(\d+\.\d to \d+\.\d\)")  # "88.3 (86.9 to 89.6)"
+
+
+@pytest.mark.parametrize(("role", "public"), [("allchild", False), ("councillor", True)])
+def test_every_rate_of_the_story_shows_its_interval(demo_root: Path, role: str, public: bool) -> None:
+    from data_access.intervals import poisson_rate_interval, round1
+    from data_access.registry import FIGURES
+    from data_access.snapshots import open_snapshot
+
+    story = build_story(open_snapshot(demo_root / SNAPSHOT_DATE), Filters(period=academic_year(2025)), role,
+                        public=public)  # fmt: skip
+    for h in story.headlines:  # a tile and the pack's table give every shown rate its interval
+        if FIGURES[h.name].kind in ("rate", "percentage") and isinstance(h.now, float):
+            assert h.interval is not None and h.interval_text.startswith("95% interval "), h.name
+    charts = {c.key: c for c in story.charts}
+    assert set(charts) == {*STORY_INTERVALS, "suspensions"}
+    for key, (low, high) in STORY_INTERVALS.items():
+        assert charts[key].chart is not None
+        spec = charts[key].chart.to_dict()
+        drawn = [layer for layer in _layers(spec) if layer["mark"]["type"] in ("rule", "area")
+                 and layer["encoding"].get("y", {}).get("field") == low
+                 and layer["encoding"].get("y2", {}).get("field") == high]  # fmt: skip
+        assert drawn, f"{key}: no interval drawn"
+        tips = {t.get("title") for layer in _layers(spec) for t in layer["encoding"].get("tooltip", [])}
+        assert {"95% interval from", "95% interval to"} <= tips, key
+        assert "95% interval" in str(spec["title"]), key  # named in the subtitle
+    # The tables of the rate charts write "x (lo to hi)" (suspensions: its rate per 100 column).
+    for key in ("persistent_absence", "referrals", "suspensions"):
+        assert any(WRITTEN.fullmatch(v) for row in charts[key].shown().rows() for v in row if v), key
+    # Referrals per 100 on the board's screens and pack: Garwood on the shown (for a public pack, published)
+    # counts of each term.
+    referrals = charts["referrals"].table.frame
+    for row in referrals.iter_rows(named=True):
+        name = "mental_health_referrals_per_100"
+        if row[f"{name}__status"] == "shown":
+            band = poisson_rate_interval(row[f"{name}__num"], row[f"{name}__den"])
+            assert band is not None and (row[f"{name}__low"], row[f"{name}__high"]) == (
+                round1(band.low),
+                round1(band.high),
+            )
+            assert row[f"{name}__num"] == row["mental_health_referrals"]  # the shown count, never the exact
