@@ -184,12 +184,17 @@ def attendance_chart(
         width=width,
         height=height,
     )
-    table_frame = now.frame.select("period", "attendance_rate", "attendance_rate__status")
+    # Each rate with its 95% interval, this period's and the year before's ("88.3 (85.9 to 90.7)").
+    table_frame = now.frame.select(
+        "period", "attendance_rate", "attendance_rate__status", "attendance_rate__low", "attendance_rate__high"
+    )
     figures: tuple[str, ...] = ("attendance_rate",)
     if buckets:
         table_frame = table_frame.with_columns(
             before=before.frame.get_column("attendance_rate"),
             before__status=before.frame.get_column("attendance_rate__status"),
+            before__low=before.frame.get_column("attendance_rate__low"),
+            before__high=before.frame.get_column("attendance_rate__high"),
         )
         figures = ("attendance_rate", "before")
     table = FigureTable(table_frame, ("period",), figures, now.suppressed)
