@@ -186,7 +186,11 @@ def attendance_chart(
     )
     # Each rate with its 95% interval, this period's and the year before's ("88.3 (85.9 to 90.7)").
     table_frame = now.frame.select(
-        "period", "attendance_rate", "attendance_rate__status", "attendance_rate__low", "attendance_rate__high"
+        "period",
+        "attendance_rate",
+        "attendance_rate__status",
+        "attendance_rate__low",
+        "attendance_rate__high",
     )
     figures: tuple[str, ...] = ("attendance_rate",)
     if buckets:
