@@ -366,6 +366,15 @@ def _school_table(pdf: _Pack, number: int, story: Story) -> None:
     _para(pdf, SUPPRESSION_FOOTNOTE + " A dash (–) means there is nothing to compute.", 9, colour=MUTED)
     if chart.note:
         _para(pdf, chart.note.replace("`", ""), 9, colour=MUTED)
+    intervals = chart.intervals_shown()
+    if intervals is not None:
+        pdf.add_page(orientation="landscape")  # the whole table on one page, not split after a row
+        _para(pdf, f"95% intervals of the rates in {chart.title.lower()}", 12, bold=True, gap=2)
+        rates = len(intervals.columns) - 2
+        _table(pdf, intervals.columns, intervals.rows(), [12, 54, *[(pdf.epw - 66) / rates] * rates], size=9,
+               align=["LEFT", "LEFT", *["RIGHT"] * rates])  # fmt: skip
+        _para(pdf, "The range each rate would plausibly take if the same children's year were run again; computed "
+              "from the figures as published.", 9, colour=MUTED)  # fmt: skip
 
 
 def _definitions(pdf: _Pack, number: int) -> None:

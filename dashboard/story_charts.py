@@ -37,7 +37,7 @@ from data_access.periods import (
 )
 from data_access.registry import FIGURES
 from data_access.snapshots import Snapshot
-from data_access.uncertainty import display_with_intervals
+from data_access.uncertainty import display_with_intervals, has_interval, interval_of
 
 SCHOOL_LABELS: Final = {"school_id": "ID", "school_name": "School"}
 ALL_ROW_NAME: Final = "All schools shown"
@@ -67,6 +67,29 @@ class StoryChart:
         if not self.intervals:
             return self.table.display(self.labels)
         return display_with_intervals(self.table, self.labels)
+
+    def intervals_shown(self) -> pl.DataFrame | None:
+        """Each rate's 95% interval as "lo to hi" beside the table's keys, for a table that keeps its figures in
+        narrow cells (``intervals=False``): ``c`` where the figure is ``c``, ``–`` where it has none. None when
+        no figure of the table has an interval."""
+        names = [name for name in self.table.figures if has_interval(self.table, name)]
+        if not names:
+            return None
+        shown = self.table.rows()
+        data: dict[str, list[str]] = {
+            self.labels.get(key, key): [str(row[key]) for row in shown] for key in self.table.keys
+        }
+        for name in names:
+            cells = []
+            for value, raw in zip(
+                (row[name] for row in shown), self.table.frame.iter_rows(named=True), strict=True
+            ):
+                bounds = interval_of(raw, name) if value not in (None, "c") else None
+                cells.append(
+                    "c" if value == "c" else "–" if bounds is None else f"{bounds[0]:.1f} to {bounds[1]:.1f}"
+                )
+            data[self.labels.get(name, name)] = cells
+        return pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
 
 
 def comparator_lines(indicator: str) -> pl.DataFrame | None:
@@ -395,8 +418,8 @@ def school_table(
         table,
         labels=SCHOOL_LABELS | {name: FIGURES[name].short_label for name in views.BOARD_FIGURES},
         definitions=views.BOARD_FIGURES,
-        note="Each school's 95% intervals are in the dashboard's School progress table and in "
-        "`report --intervals`; a school's figure on a few children is very uncertain.",
+        note="Each rate's 95% interval is in the table of intervals that goes with this one (and in "
+        "`report --intervals`); a school's figure on a few children is very uncertain.",
         # The figures exactly as the report prints them, in one narrow cell each (a projector, a printed page).
         intervals=False,
     )

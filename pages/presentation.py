@@ -198,6 +198,12 @@ def _schools_screen(chart: StoryChart) -> None:
     shown = chart.shown().drop("ID")
     st.table(plain_table(shown), hide_index=True)
     st.caption(SUPPRESSION_FOOTNOTE if story.suppressed else EXACT_FOOTNOTE)
+    intervals = chart.intervals_shown()
+    if (
+        intervals is not None
+    ):  # the rates' 95% intervals, one click away (the figures keep their narrow cells)
+        with st.popover("The 95% intervals of these rates", icon=":material/table:"):
+            st.table(plain_table(intervals.drop("ID")), hide_index=True)
 
 
 with st.container(key=f"present_screen_{screens[index]}"):

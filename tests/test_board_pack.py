@@ -240,3 +240,18 @@ def test_report_command_and_pack_agree_through_both_command_lines(tiny: Path, tm
                              "--to", "2026-07-31"], cwd=ROOT, capture_output=True, text=True, check=True)  # fmt: skip
     reader = build(tiny, tmp_path / "t.pdf", "2025-08-01", "2026-07-31", [])
     assert_pack_matches_report(reader, json.loads(result.stdout))
+
+
+def test_the_pack_gives_the_school_tables_rates_their_intervals(demo: Path, tmp_path: Path) -> None:
+    reader = build(demo, tmp_path / "pack.pdf", "2025-08-01", "2026-07-31", [])
+    report = report_rows(demo, date(2025, 8, 1), date(2026, 7, 31), [], "councillor", intervals=True)
+    # The table of intervals has a page of its own, whole: every school's row and the total.
+    page = next(
+        flat(t) for t in page_texts(reader) if "95% intervals of the rates in school-by-school" in flat(t)
+    )
+    for row in report["rows"]:
+        low, high = row["attendance_rate_low"], row["attendance_rate_high"]
+        assert ("–" if low is None else "c" if low == "c" else f"{low:.1f} to {high:.1f}") in page.split(
+            row["school_id"], 1
+        )[1], row
+    assert "computed from the figures as published" in page

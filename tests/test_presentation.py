@@ -190,3 +190,41 @@ def test_every_rate_of_the_story_shows_its_interval(demo_root: Path, role: str, 
                 round1(band.high),
             )
             assert row[f"{name}__num"] == row["mental_health_referrals"]  # the shown count, never the exact
+
+
+@pytest.mark.parametrize(("role", "public"), [("allchild", False), ("councillor", True)])
+def test_the_school_table_has_each_rates_interval_as_report_intervals_gives_it(
+    demo_root: Path, role: str, public: bool
+) -> None:
+    """The school-by-school screen and pack page keep the report's figures in narrow cells; the table of
+    intervals beside them gives each rate's 95% interval, the very one ``report --intervals`` prints."""
+    from data_access.registry import FIGURES
+    from data_access.report import report_rows
+    from data_access.snapshots import open_snapshot
+
+    snapshot = open_snapshot(demo_root / SNAPSHOT_DATE)
+    schools = build_story(snapshot, Filters(period=academic_year(2025)), role, public=public).schools
+    intervals = schools.intervals_shown()
+    assert intervals is not None
+    rates = [n for n in schools.table.figures if FIGURES[n].kind in ("rate", "percentage")]
+    assert intervals.columns == ["ID", "School", *(FIGURES[n].short_label for n in rates)]
+    report = report_rows(demo_root / SNAPSHOT_DATE, date(2025, 8, 1), date(2026, 7, 31), [],
+                         role if not public else "councillor", intervals=True)  # fmt: skip
+    assert intervals.height == len(report["rows"])
+    seen = {"c": 0, "interval": 0}
+    for shown, row in zip(intervals.iter_rows(named=True), report["rows"], strict=True):
+        assert shown["ID"] == row["school_id"]
+        for name in rates:
+            cell = shown[FIGURES[name].short_label]
+            if row[name] == "c":
+                assert cell == "c"
+                seen["c"] += 1
+            elif row[f"{name}_low"] is None:
+                assert cell == "–"
+            else:
+                assert cell == f"{row[f'{name}_low']:.1f} to {row[f'{name}_high']:.1f}", (
+                    row["school_id"],
+                    name,
+                )
+                seen["interval"] += 1
+    assert seen["interval"] > 10 and (seen["c"] > 0) == public, seen
