@@ -6,6 +6,7 @@ in the URL (``screen``), so a link reopens it. Figures are shown with disclosure
 board paper, unless leadership turn on exact figures for an internal meeting.
 """
 
+from functools import partial
 from urllib.parse import urlencode
 
 import altair as alt
@@ -13,6 +14,7 @@ import streamlit as st
 
 from dashboard import audit
 from dashboard.board_pack import board_pack_bytes, pack_file_name
+from dashboard.components import render_chart
 from dashboard.page import empty_selection, page_footer, page_setup, same_tab_link
 from dashboard.story import Story, StoryChart, build_story
 from dashboard.text import plain_table
@@ -181,8 +183,11 @@ def _chart_screen(chart: StoryChart) -> None:
                 else []
             )
             legend = "; ".join(str(line) for line in lines if line)
-            drawn = drawn.properties(title=alt.Title(""))
-        st.altair_chart(drawn, width="stretch", key=f"present_chart_{chart.key}")
+            drawn = partial(drawn.properties, title=alt.Title(""))  # built only when its spec is not cached
+        # The spec is made once per (snapshot, filters, role, mode, screen), as on every page (issue 14).
+        render_chart(
+            ctx, f"present_{chart.key}", drawn, exact, width="stretch", key=f"present_chart_{chart.key}"
+        )
     notes = [legend] if chart.chart is not None and legend else []
     notes += [chart.note] if chart.note else []
     notes.append(SUPPRESSION_FOOTNOTE if story.suppressed else EXACT_FOOTNOTE)

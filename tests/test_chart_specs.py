@@ -229,3 +229,32 @@ def test_what_a_page_derives_from_cached_figures_is_made_once_per_object_and_arg
     data.derived(shaped, twin, ["a"], labels={"a": "A"})
     assert len(calls) == 4
     data.clear_figures()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("screen", ["2", "3", "4", "5"])
+def test_a_presentation_screen_rerun_makes_no_chart_spec_again(
+    demo_env: Any, screen: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The presentation's charts go through the same spec cache as the pages: ``st.altair_chart`` would run
+    altair's ``to_dict`` with schema validation on every rerun (the board's 25 people on one screen)."""
+    at = open_page("presentation", "allchild", query={"period": "2025-26", "screen": screen})
+    assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) == 1
+    made: list[str] = []
+    original = alt.TopLevelMixin.to_dict
+
+    def counting_to_dict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(type(self).__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(alt.TopLevelMixin, "to_dict", counting_to_dict)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) == 1
+    assert made == [], f"screen {screen} made {len(made)} chart specs again on a rerun that changed nothing"
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    validate_jsonschema(spec, VEGA_LITE)
+    assert spec.get("description") and not spec.get("title", {}).get("text"), (
+        "described, and no repeated title"
+    )
