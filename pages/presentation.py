@@ -119,8 +119,8 @@ previous.button(
 with counter.container(key="present_counter", horizontal=True, horizontal_alignment="center",
                        vertical_alignment="center"):  # fmt: skip
     st.markdown(f"Screen **{index + 1}** of **{len(screens)}**", width="content")
-    # A chart screen puts its numbers here, in a pop-over: an expander under the chart would cost the chart
-    # the height it needs to fit the projector.
+    # A chart screen puts its numbers here, and the schools screen its table of intervals, in a pop-over: an
+    # expander under the chart or table would cost the screen the height it needs to fit the projector.
     numbers_slot = st.container(width="content")
 following.button(
     "Next", key="present_next", on_click=_go,
@@ -204,10 +204,9 @@ def _schools_screen(chart: StoryChart) -> None:
     st.table(plain_table(shown), hide_index=True)
     st.caption(SUPPRESSION_FOOTNOTE if story.suppressed else EXACT_FOOTNOTE)
     intervals = chart.intervals_shown()
-    if (
-        intervals is not None
-    ):  # the rates' 95% intervals, one click away (the figures keep their narrow cells)
-        with st.popover("The 95% intervals of these rates", icon=":material/table:"):
+    # The rates' 95% intervals, one click away beside the screen counter (the figures keep their narrow cells).
+    if intervals is not None:
+        with numbers_slot.popover("The 95% intervals of these rates", icon=":material/table:"):
             st.table(plain_table(intervals.drop("ID")), hide_index=True)
 
 

@@ -11,6 +11,7 @@ used, so this is the same protocol the board meeting's measurements go through.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from conftest import Server
 
@@ -21,12 +22,11 @@ def test_one_session_per_role_at_once_every_action_answers(app_server: Server) -
     tour = max(len(pages_for(role)) for role in ROLES) * 2  # a page and a filter change on each
     results = Results()
     # Each session stops after its tour; the deadline only bounds a hung server (then the actions time out).
-    asyncio.run(
-        run_ws_clients(
-            app_server.base_url, sessions=len(ROLES), duration=300, max_actions=len(ROLES) * tour,
-            timeout_ms=90_000, results=results,
-        )
-    )  # fmt: skip
+    # Its own thread and event loop: Playwright's sync API (other browser tests in this worker) may hold one.
+    clients = run_ws_clients(app_server.base_url, sessions=len(ROLES), duration=300,
+                             max_actions=len(ROLES) * tour, timeout_ms=90_000, results=results)  # fmt: skip
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, clients).result()
     assert not results.errors, (
         "\n".join(results.errors[:5]) + "\n\nserver log (end):\n" + app_server.log()[-3000:]
     )
