@@ -10,6 +10,7 @@ from functools import partial
 from urllib.parse import urlencode
 
 import altair as alt
+import polars as pl
 import streamlit as st
 
 from dashboard import audit
@@ -205,9 +206,20 @@ def _schools_screen(chart: StoryChart) -> None:
     st.caption(SUPPRESSION_FOOTNOTE if story.suppressed else EXACT_FOOTNOTE)
     intervals = chart.intervals_shown()
     # The rates' 95% intervals, one click away beside the screen counter (the figures keep their narrow cells).
-    if intervals is not None:
-        with numbers_slot.popover("The 95% intervals of these rates", icon=":material/table:"):
-            st.table(plain_table(intervals.drop("ID")), hide_index=True)
+    # A wide dialog, not a pop-over: a pop-over opened from the middle of the screen cuts a table this wide.
+    if intervals is not None and numbers_slot.button(
+        "The 95% intervals of these rates", icon=":material/table:", key="present_intervals"
+    ):
+        _intervals_dialog(intervals.drop("ID"))
+
+
+@st.dialog("95% intervals of the school-by-school rates", width="large")
+def _intervals_dialog(intervals: pl.DataFrame) -> None:
+    st.table(plain_table(intervals), hide_index=True)
+    st.caption(
+        "The range each rate would plausibly take if the same children's year were run again"
+        + ("; computed from the figures as shown (adjusted)." if story.suppressed else ".")
+    )
 
 
 with st.container(key=f"present_screen_{screens[index]}"):

@@ -228,3 +228,17 @@ def test_the_school_table_has_each_rates_interval_as_report_intervals_gives_it(
                 )
                 seen["interval"] += 1
     assert seen["interval"] > 10 and (seen["c"] > 0) == public, seen
+
+
+def test_the_schools_screen_opens_its_table_of_intervals(demo_env: Snapshot) -> None:
+    at = open_page("presentation", "allchild", query={"period": "2025-26", "screen": "6"})
+    assert not at.exception, at.exception
+    tables = len(at.table)
+    at.button(key="present_intervals").click().run()
+    assert not at.exception, at.exception
+    assert len(at.table) == tables + 1, "the dialog shows the table of intervals"
+    shown = at.table[-1].value
+    assert shown.columns[0] == "School" and "Attendance %" in shown.columns
+    # st.table renders Markdown, so the shown text is escaped ("49\\.1"): compare what a person reads.
+    read = [v.replace("\\", "") for v in shown["Attendance %"]]
+    assert all(re.fullmatch(r"\d+\.\d to \d+\.\d|c|–", v) for v in read), read
