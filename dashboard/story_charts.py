@@ -17,7 +17,7 @@ import polars as pl
 
 from dashboard import charts
 from data_access import comparators, views
-from data_access.disclosure import FigureTable
+from data_access.disclosure import SUPPRESSED, FigureTable, ShownValue
 from data_access.filters import Filters
 from data_access.periods import (
     Period,
@@ -37,7 +37,7 @@ from data_access.periods import (
 )
 from data_access.registry import FIGURES
 from data_access.snapshots import Snapshot
-from data_access.uncertainty import display_with_intervals, has_interval, interval_of
+from data_access.uncertainty import display_with_intervals, has_interval, interval_rows
 
 SCHOOL_LABELS: Final = {"school_id": "ID", "school_name": "School"}
 ALL_ROW_NAME: Final = "All schools shown"
@@ -75,21 +75,22 @@ class StoryChart:
         names = [name for name in self.table.figures if has_interval(self.table, name)]
         if not names:
             return None
-        shown = self.table.rows()
+        rows = interval_rows(self.table)  # X_low / X_high: numbers, "c" where X is c, None where it has none
         data: dict[str, list[str]] = {
-            self.labels.get(key, key): [str(row[key]) for row in shown] for key in self.table.keys
+            self.labels.get(key, key): [str(row[key]) for row in rows] for key in self.table.keys
         }
         for name in names:
-            cells = []
-            for value, raw in zip(
-                (row[name] for row in shown), self.table.frame.iter_rows(named=True), strict=True
-            ):
-                bounds = interval_of(raw, name) if value not in (None, "c") else None
-                cells.append(
-                    "c" if value == "c" else "–" if bounds is None else f"{bounds[0]:.1f} to {bounds[1]:.1f}"
-                )
-            data[self.labels.get(name, name)] = cells
+            data[self.labels.get(name, name)] = [
+                _range_text(row[f"{name}_low"], row[f"{name}_high"]) for row in rows
+            ]
         return pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
+
+
+def _range_text(low: ShownValue, high: ShownValue) -> str:
+    """An interval as a table cell: ``86.9 to 89.6``, ``c`` for a hidden figure, ``–`` where there is none."""
+    if low == SUPPRESSED:
+        return "c"
+    return "–" if low is None else f"{low:.1f} to {high:.1f}"
 
 
 def comparator_lines(indicator: str) -> pl.DataFrame | None:

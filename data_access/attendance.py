@@ -35,7 +35,7 @@ from data_access.enrolment import children_in_scope
 from data_access.filters import Filters
 from data_access.periods import Period, mondays
 from data_access.registry import spec
-from data_access.uncertainty import WITH_SESSIONS, ratio_sums
+from data_access.uncertainty import WITH_SESSIONS, ratio_products, ratio_sums
 
 if TYPE_CHECKING:
     from data_access.snapshots import Snapshot
@@ -227,14 +227,10 @@ def _per_point(
     with_sessions = pl.col("possible") > 0
     extra: list[pl.Expr] = []
     if sums:
-        possible = pl.col("possible").cast(pl.Int64)
-        products = {"possible_sq": possible * possible}
+        products: dict[str, pl.Expr] = {}
         for c in columns:
             if c != "possible":
-                products |= {
-                    f"{c}_sq": pl.col(c).cast(pl.Int64) * pl.col(c).cast(pl.Int64),
-                    f"{c}_possible": pl.col(c).cast(pl.Int64) * possible,
-                }
+                products |= ratio_products(c, "possible")
         per_child = per_child.with_columns(**products)
         extra += [pl.col(c).sum().cast(pl.Int64) for c in products]
         extra.append(with_sessions.sum().cast(pl.Int64).alias("with_sessions"))

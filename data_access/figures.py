@@ -19,6 +19,7 @@ from data_access.enrolment import children_in_scope
 from data_access.events import referrals_by_child, suspensions_by_child
 from data_access.filters import Filters
 from data_access.periods import Period
+from data_access.uncertainty import ratio_products
 
 if TYPE_CHECKING:
     from data_access.snapshots import Snapshot
@@ -108,9 +109,7 @@ def child_stats(snapshot: Snapshot, filters: Filters, period: Period | None = No
             # absence ÷ possible ≥ 10% and ≥ 50%, in integers so the boundaries are exact
             persistent=((possible > 0) & (10 * absent >= possible)).cast(pl.Int64),
             severe=((possible > 0) & (2 * absent >= possible)).cast(pl.Int64),
-            present_sq=pl.col("present").cast(pl.Int64) * pl.col("present").cast(pl.Int64),
-            present_possible=pl.col("present").cast(pl.Int64) * possible.cast(pl.Int64),
-            possible_sq=possible.cast(pl.Int64) * possible.cast(pl.Int64),
+            **ratio_products("present", "possible"),
         )
     )
     if not keyed:

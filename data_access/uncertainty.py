@@ -69,11 +69,21 @@ def interval_method(spec: FigureSpec) -> str | None:
     return spec.interval if spec.kind == "rate" and spec.denominator is not None else None
 
 
+def _sum_names(numerator: str, denominator: str) -> tuple[str, str, str]:
+    return (f"{numerator}_sq", f"{numerator}_{denominator}", f"{denominator}_sq")
+
+
 def ratio_sums(spec: FigureSpec) -> tuple[str, str, str]:
     """The raw columns a rate of sessions a ÷ n needs for its cluster-robust interval, summed over the children
     with a possible session: Σa², Σa·n and Σn², named ``{a}_sq``, ``{a}_{n}`` and ``{n}_sq`` (for the attendance
     rate: ``present_sq``, ``present_possible``, ``possible_sq``). The raw table also carries ``with_sessions``."""
-    return (f"{spec.numerator}_sq", f"{spec.numerator}_{spec.denominator}", f"{spec.denominator}_sq")
+    return _sum_names(str(spec.numerator), str(spec.denominator))
+
+
+def ratio_products(numerator: str, denominator: str) -> dict[str, pl.Expr]:
+    """Per child, the products whose sums ``ratio_sums`` names: a², a·n and n² of the child's sessions (Int64)."""
+    a, n = pl.col(numerator).cast(pl.Int64), pl.col(denominator).cast(pl.Int64)
+    return dict(zip(_sum_names(numerator, denominator), (a * a, a * n, n * n), strict=True))
 
 
 def _count_specs(specs: Sequence[FigureSpec]) -> tuple[FigureSpec, ...]:
