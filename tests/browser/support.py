@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-DEMO_PASSWORD = "demo-password"
+from dashboard.auth import COOKIE_NAME, DEMO_PASSWORD
+
 T = TypeVar("T")
 
 
@@ -55,18 +56,44 @@ def wait_until_idle(page: Any, settle: float = 0.5, timeout_ms: int = 90_000) ->
     page.evaluate("() => { window.__impactIdleSince = undefined; }")
 
 
+def dismiss_dialogs(page: Any) -> bool:
+    """Close a modal dialog (e.g. Streamlit's "Page not found") if one is open; True when one was."""
+    dialog = page.get_by_role("dialog")
+    if dialog.count() and dialog.first.is_visible():
+        page.keyboard.press("Escape")
+        dialog.first.wait_for(state="hidden")
+        return True
+    return False
+
+
 def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Fill in the login form (the password box found by role and name), submit, wait for the session cookie."""
+    """Sign in as a person would, and wait until a new tab or a reload would still be signed in.
+
+    Fills in the login form (the password box found by role and name) and submits it; then waits for the
+    signed-in user box (attached: the presentation hides the sidebar), for the old form to go (a long rerun
+    keeps it on screen, greyed out), and for the session cookie. The cookie is written by a component after
+    the rerun, so a test that opens another address before it is there starts signed out: every browser test
+    signs in here, and opening a page right after sign-in is safe.
+    """
+    dismiss_dialogs(page)
     page.locator(".st-key-login_username input").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.locator(".st-key-login_submit button").click()
-    page.locator(".st-key-logout_button button").wait_for(state="visible", timeout=90_000)
-    poll_until(  # the cookie is set by a component just after sign-in
-        lambda: any(c["name"] == "wigan_impact_session" for c in page.context.cookies()),
-        30,
-        "the session cookie",
+    page.locator(".st-key-logout_button button").wait_for(state="attached", timeout=120_000)
+    page.locator(".st-key-login_submit").wait_for(state="detached", timeout=120_000)
+    poll_until(
+        lambda: any(c["name"] == COOKIE_NAME for c in page.context.cookies()),
+        120,
+        "the session cookie (set by a component after the sign-in rerun)",
     )
     wait_until_idle(page)
+
+
+def shown(page: Any) -> str:
+    """What the page shows, for a failure message: its address, whether it holds the session cookie, its text."""
+    cookie = any(c["name"] == COOKIE_NAME for c in page.context.cookies())
+    text = " ".join(page.inner_text("body").split())[:600]
+    return f"the page at {page.url} (session cookie {'held' if cookie else 'absent'}) shows: {text!r}"
 
 
 def exceptions_on(page: Any) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from support import DEMO_PASSWORD
+from support import shown, sign_in
 
 from dashboard.page import page_title
 from dashboard.registry import PAGES, PageSpec, pages_for
@@ -102,7 +102,10 @@ def _heading(spec: PageSpec) -> str:
 
 def _open(page: Any, base_url: str, spec: PageSpec, query: str = "") -> None:
     page.goto(f"{base_url}/{spec.url_path}{query}")
-    page.locator("h1:visible").filter(has_text=_heading(spec)).first.wait_for(timeout=120_000)
+    try:
+        page.locator("h1:visible").filter(has_text=_heading(spec)).first.wait_for(timeout=120_000)
+    except Exception as error:
+        raise AssertionError(f"{spec.title} never showed its heading; {shown(page)}") from error
     _idle(page)
 
 
@@ -111,12 +114,7 @@ def _signed_in(browser: Any, base_url: str, role: str, viewport: dict[str, int] 
     context.set_default_timeout(60_000)
     page = context.new_page()
     page.goto(base_url + "/")
-    page.locator(".st-key-login_username input").fill(f"demo-{role}")
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
-    page.locator(".st-key-login_submit button").click()
-    page.locator(".st-key-logout_button button").wait_for(state="attached", timeout=120_000)
-    page.locator(".st-key-login_submit").wait_for(state="detached", timeout=120_000)
-    _idle(page)
+    sign_in(page, f"demo-{role}")
     return page
 
 

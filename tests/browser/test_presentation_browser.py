@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import poll_until, wait_until_idle
+from support import poll_until, sign_in, wait_until_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -34,9 +34,7 @@ def test_presentation_first_and_last_screens_at_1280x720(app_server: Any, browse
     try:
         page = context.new_page()
         page.goto(f"{base}/presentation?period=2025-26", wait_until="domcontentloaded")
-        page.get_by_role("textbox", name="Username").fill("demo-allchild")
-        page.get_by_role("textbox", name="Password").fill("demo-password")
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "demo-allchild")
         try:
             page.get_by_text("Screen 1 of 6").wait_for(timeout=60_000)
         except Exception:

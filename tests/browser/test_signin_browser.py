@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import poll_until, wait_until_idle
+from support import dismiss_dialogs, poll_until, sign_in, wait_until_idle
 
-from dashboard.auth import COOKIE_NAME, DEMO_ACCOUNTS, DEMO_PASSWORD
+from dashboard.auth import COOKIE_NAME, DEMO_ACCOUNTS
 from dashboard.registry import PAGES, pages_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -56,28 +56,6 @@ def login_form_shown(page: Any, timeout: float = 60) -> bool:
         if timeout > 0:
             screenshot(page, f"failed-login-form-{page.url.split('?')[0].rsplit('/', 1)[-1] or 'root'}")
         return False
-
-
-def dismiss_dialogs(page: Any) -> bool:
-    """Close a modal dialog (e.g. Streamlit's "Page not found") if one is open; True when one was."""
-    dialog = page.get_by_role("dialog")
-    if dialog.count() and dialog.first.is_visible():
-        page.keyboard.press("Escape")
-        dialog.first.wait_for(state="hidden")
-        return True
-    return False
-
-
-def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Fill in and submit the login form, then wait for the signed-in user box (hidden on some pages)."""
-    dismiss_dialogs(page)
-    page.locator(".st-key-login_username input").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.locator(".st-key-login_submit button").click()
-    page.locator(".st-key-logout_button button").wait_for(state="attached", timeout=60_000)
-    # The rerun after sign-in replaces the form; until it finishes the old form may linger, greyed out.
-    page.locator(".st-key-login_submit").wait_for(state="detached", timeout=60_000)
-    wait_until_idle(page)
 
 
 def session_cookie(context: Any, timeout: float = 20) -> dict[str, Any] | None:
