@@ -19,6 +19,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import poll_until
 
 from dashboard.registry import PAGES
 
@@ -36,6 +36,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 START_TIMEOUT = 90.0
+READY_LINE = b"You can now view your Streamlit app"
 
 
 @dataclass
@@ -60,7 +61,7 @@ def free_port() -> int:
 
 
 def start_server(snapshot_root: Path, work: Path, extra_env: dict[str, str] | None = None) -> Server:
-    """Start ``streamlit run app.py`` on a free loopback port and wait for ``/_stcore/health``.
+    """Start ``streamlit run app.py`` on a free loopback port, wait until it listens, and check ``/_stcore/health``.
 
     Args:
         snapshot_root: The ``IMPACT_SNAPSHOT_ROOT`` to serve.
@@ -84,23 +85,33 @@ def start_server(snapshot_root: Path, work: Path, extra_env: dict[str, str] | No
     log_path = work / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--logger.hideWelcomeMessage", "false"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", work / "state", log_path, process)
+    listening = threading.Event()
+    log = log_path.open("wb")
 
-    def healthy() -> bool:
-        if process.poll() is not None:
-            raise AssertionError("the server exited")
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/_stcore/health", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
+    def copy_output() -> None:
+        """Copy the server's output to its log for its whole life; say when it is listening (or has exited)."""
+        assert process.stdout is not None
+        with log:
+            for line in process.stdout:
+                log.write(line)
+                log.flush()
+                if READY_LINE in line:
+                    listening.set()
+        listening.set()  # the output ended: the server exited
 
+    threading.Thread(target=copy_output, name=f"streamlit-{port}-output", daemon=True).start()
+    # Streamlit prints READY_LINE once its server is listening: wait for that line, not for a time.
     try:
-        poll_until(healthy, START_TIMEOUT, "the server's health check")
-    except AssertionError as error:
+        if not listening.wait(START_TIMEOUT):
+            raise OSError(f"it did not say it was listening within {START_TIMEOUT:g} s")
+        with urllib.request.urlopen(f"{server.base_url}/_stcore/health", timeout=30) as response:
+            if response.status != 200:
+                raise OSError(f"its health check answered {response.status}")
+    except OSError as error:
         stop_server(server)
         pytest.fail(f"streamlit did not start ({error}):\n{server.log()}")
     return server

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
 
 from dashboard.auth import COOKIE_NAME, DEMO_PASSWORD
 
@@ -12,24 +17,35 @@ T = TypeVar("T")
 
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-POLL_SECONDS = 0.25
 
 
-def poll_until(condition: Callable[[], T | None], timeout: float, what: str) -> T:
-    """The first truthy value of ``condition()``, asked every ``POLL_SECONDS`` until ``timeout`` seconds.
+def wait_for_file(path: Path, condition: Callable[[], T | None], timeout: float, what: str) -> T:
+    """The first truthy value of ``condition()``, asked again each time something in ``path``'s folder changes.
 
-    For conditions the browser cannot wait on itself (a cookie the app sets over its websocket, a line in the
-    audit log, a server's health URL): a slow machine makes it wait longer, never fail early. Fails with
-    ``what`` when the condition never holds.
+    For a fact only the server's files hold (a line in the audit log): watchdog's observer reports each write,
+    so this waits for the write itself, never for a fixed time, and a slow machine only makes it wait longer.
+    Fails with ``what`` when the condition does not hold within ``timeout`` seconds.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout:g} s waiting for {what}")
-        time.sleep(POLL_SECONDS)
+    changed = threading.Event()
+
+    class _Changed(FileSystemEventHandler):
+        def on_any_event(self, event: FileSystemEvent) -> None:
+            changed.set()
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    observer = Observer()
+    observer.schedule(_Changed(), str(path.parent))
+    observer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not (value := condition()):  # asked after the observer started: no write is missed
+            if not changed.wait(max(0.0, deadline - time.monotonic())):
+                raise AssertionError(f"gave up after {timeout:g} s waiting for {what}")
+            changed.clear()
+        return value
+    finally:
+        observer.stop()
+        observer.join()
 
 
 def wait_until_idle(page: Any, settle: float = 0.5, timeout_ms: int = 90_000) -> None:
@@ -81,10 +97,10 @@ def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
     page.locator(".st-key-login_submit button").click()
     page.locator(".st-key-logout_button button").wait_for(state="attached", timeout=120_000)
     page.locator(".st-key-login_submit").wait_for(state="detached", timeout=120_000)
-    poll_until(
-        lambda: any(c["name"] == COOKIE_NAME for c in page.context.cookies()),
-        120,
-        "the session cookie (set by a component after the sign-in rerun)",
+    page.wait_for_function(
+        "name => document.cookie.split('; ').some(c => c.startsWith(name + '='))",
+        arg=COOKIE_NAME,
+        timeout=120_000,
     )
     wait_until_idle(page)
 

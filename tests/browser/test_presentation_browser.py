@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import poll_until, sign_in, wait_until_idle
+from support import sign_in, wait_for_file, wait_until_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -83,7 +83,7 @@ def test_presentation_first_and_last_screens_at_1280x720(app_server: Any, browse
         lines = log.read_text().splitlines() if log.exists() else []
         return [e for e in map(json.loads, lines) if e["event"] == "export"]
 
-    events = poll_until(exports, 20, "the export in the audit log")
+    events = wait_for_file(state / "audit.jsonl", exports, 60, "the export in the audit log")
     assert (
         events and events[-1]["details"]["kind"] == "board_pack" and events[-1]["username"] == "demo-allchild"
     )

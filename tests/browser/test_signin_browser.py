@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import dismiss_dialogs, poll_until, sign_in, wait_until_idle
+from support import dismiss_dialogs, sign_in, wait_until_idle
 
 from dashboard.auth import COOKIE_NAME, DEMO_ACCOUNTS
 from dashboard.registry import PAGES, pages_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PlaywrightTimeoutError = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed"
+).TimeoutError
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 Server = Any  # tests/browser/conftest.py's Server (conftest modules are not imported by name)
 
@@ -34,40 +37,24 @@ def screenshot(page: Any, name: str) -> None:
 
 
 def login_form_shown(page: Any, timeout: float = 60) -> bool:
-    """True once the username box, the password box and the sign-in button are on screen (waits for them).
+    """True once the username box, the password box and the sign-in button are on screen (waits for each).
 
-    Retries through the page's own reloads and reruns (a fresh server may redirect a deep link once).
+    Playwright's locators look again after the page's own reloads and reruns (a fresh server may redirect a
+    deep link once). False, with a screenshot, when one of them is not there within ``timeout`` seconds.
     """
-    selectors = (
-        ".st-key-login_username input",
-        ".st-key-login_password input",
-        ".st-key-login_submit button",
-    )
-
-    def visible() -> bool:
-        try:
-            return all(page.locator(selector).first.is_visible() for selector in selectors)
-        except Exception:  # the page navigated while we looked: look again
-            return False
-
     try:
-        return poll_until(visible, timeout, "the login form")
-    except AssertionError:
-        if timeout > 0:
-            screenshot(page, f"failed-login-form-{page.url.split('?')[0].rsplit('/', 1)[-1] or 'root'}")
+        for selector in (".st-key-login_username input", ".st-key-login_password input",
+                         ".st-key-login_submit button"):  # fmt: skip
+            page.locator(selector).first.wait_for(state="visible", timeout=timeout * 1000)
+    except PlaywrightTimeoutError:
+        screenshot(page, f"failed-login-form-{page.url.split('?')[0].rsplit('/', 1)[-1] or 'root'}")
         return False
+    return True
 
 
-def session_cookie(context: Any, timeout: float = 20) -> dict[str, Any] | None:
-    """The sign-in cookie once the browser holds it (it is set by a component just after sign-in)."""
-
-    def found() -> dict[str, Any] | None:
-        return next((dict(c) for c in context.cookies() if c["name"] == COOKIE_NAME), None)
-
-    try:
-        return poll_until(found, timeout, "the session cookie")
-    except AssertionError:
-        return None
+def session_cookie(context: Any) -> dict[str, Any] | None:
+    """The sign-in cookie the browser holds, if any (``sign_in`` waits for it)."""
+    return next((dict(c) for c in context.cookies() if c["name"] == COOKIE_NAME), None)
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[page.key for page in PAGES])
