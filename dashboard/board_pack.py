@@ -39,6 +39,7 @@ from data_access.periods import (
 from data_access.registry import FIGURES, PERIODS, ROUNDING, SCOPE
 from data_access.report import dates_from_args
 from data_access.snapshots import Snapshot, SnapshotError, open_snapshot
+from data_access.uncertainty import range_text
 from data_access.views import BOARD_FIGURES, townships_of
 
 SUPPRESSION_NOTE: Final = "Disclosure control applied: figures adjusted by up to 3; fewer than 5 shown as c"
@@ -296,7 +297,7 @@ def _headlines(pdf: _Pack, story: Story) -> None:
     rows = []
     for h in story.headlines:
         title = h.title + (f" ({h.direction_text})" if h.direction_text else "")
-        interval = f"{h.interval[0]:.1f} to {h.interval[1]:.1f}" if h.interval else "–"
+        interval = range_text(h.interval) if h.interval else "–"
         context = "\n".join([*h.comparators, *([h.comparator_words] if h.comparator_words else [])]) or "–"
         rows.append((title, h.now_text, interval, h.before_text, h.change_text, context))
     before_heading = "Same point last year" if any(h.so_far for h in story.headlines) else "Year before"

@@ -108,7 +108,7 @@ class HeadlineFigure:
         """``95% interval 85.9 to 90.7``, or '' when the figure has none."""
         if self.interval is None:
             return ""
-        return f"95% interval {self.interval[0]:.1f} to {self.interval[1]:.1f}"
+        return f"95% interval {uncertainty.range_text(self.interval)}"
 
     @property
     def before_label(self) -> str:

@@ -37,7 +37,7 @@ from data_access.periods import (
 )
 from data_access.registry import FIGURES
 from data_access.snapshots import Snapshot
-from data_access.uncertainty import display_with_intervals, has_interval, interval_rows
+from data_access.uncertainty import display_with_intervals, has_interval, interval_rows, range_text
 
 SCHOOL_LABELS: Final = {"school_id": "ID", "school_name": "School"}
 ALL_ROW_NAME: Final = "All schools shown"
@@ -90,7 +90,7 @@ def _range_text(low: ShownValue, high: ShownValue) -> str:
     """An interval as a table cell: ``86.9 to 89.6``, ``c`` for a hidden figure, ``–`` where there is none."""
     if low == SUPPRESSED:
         return "c"
-    return "–" if low is None else f"{low:.1f} to {high:.1f}"
+    return "–" if low is None or high is None else range_text((float(low), float(high)))
 
 
 def comparator_lines(indicator: str) -> pl.DataFrame | None:

@@ -274,24 +274,27 @@ def verdict_words(name: str, words: str) -> str:
     return words
 
 
+def range_text(bounds: tuple[float, float]) -> str:
+    """An interval's ends as shown, ``86.9 to 89.6`` (one decimal, as ``interval_of`` gives them)."""
+    return f"{bounds[0]:.1f} to {bounds[1]:.1f}"
+
+
 def interval_text(value: ShownValue, bounds: tuple[float, float] | None) -> str:
     """``88.3 (86.9 to 89.6)``; the value alone when there is no interval (``c``, ``–``, k < 2)."""
     text = format_shown(value)
     if bounds is None or not isinstance(value, int | float):
         return text
-    return f"{text} ({bounds[0]:.1f} to {bounds[1]:.1f})"
+    return f"{text} ({range_text(bounds)})"
 
 
 def interval_column(table: FigureTable, name: str, title: str = "95% interval") -> pl.Series:
     """The shown 95% interval of ``name`` on each row of ``table`` as text, ``86.9 to 89.6``, for a table whose
     value column is written elsewhere (an SPC chart's table); '' where the figure is not shown or has none."""
-    bounds = [
-        interval_of(row, name) if row.get(f"{name}__status") == "shown" else None
-        for row in table.frame.select(f"{name}__status", f"{name}__low", f"{name}__high").iter_rows(named=True)
-    ] if has_interval(table, name) else [None] * table.frame.height  # fmt: skip
-    return pl.Series(
-        title, ["" if b is None else f"{b[0]:.1f} to {b[1]:.1f}" for b in bounds], dtype=pl.String
-    )
+    if not has_interval(table, name):
+        return pl.Series(title, [""] * table.frame.height, dtype=pl.String)
+    rows = table.frame.select(f"{name}__status", f"{name}__low", f"{name}__high").iter_rows(named=True)
+    bounds = [interval_of(row, name) if row[f"{name}__status"] == "shown" else None for row in rows]
+    return pl.Series(title, ["" if b is None else range_text(b) for b in bounds], dtype=pl.String)
 
 
 def display_with_intervals(table: FigureTable, labels: dict[str, str] | None = None) -> pl.DataFrame:

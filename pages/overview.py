@@ -75,7 +75,7 @@ for index, name in enumerate(HEADLINES):
             else (f"Year before: {value_text(before_row[name], unit)}")
         )
         if bounds is not None:
-            detail = f"95% interval {bounds[0]:.1f} to {bounds[1]:.1f} · " + detail
+            detail = f"95% interval {uncertainty.range_text(bounds)} · " + detail
         context = uncertainty.comparator_words(name, bounds, complete_year)
         st.caption(detail + (f"  \n{context} — context, not a target." if context else ""))
 
